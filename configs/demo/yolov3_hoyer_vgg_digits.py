@@ -1,0 +1,80 @@
+# CPU-sized spiking YOLOv3 for the bundled digits demo set (tools/dataset_converters/
+# make_digits_detection.py): a quarter-width HoyerVGG16, 160 px input, 10 classes.
+_base_ = '../yolov3_hoyer_vgg.py'
+
+data_root = 'data/digits_det/'
+metainfo = dict(classes=('0', '1', '2', '3', '4', '5', '6', '7', '8', '9'))
+input_size = (160, 160)
+w = 0.25  # widen factor of every spiking part
+
+model = dict(
+    backbone=dict(widen_factor=w),
+    neck=dict(in_channels=[int(512 * w), int(512 * w), int(256 * w)],
+              out_channels=[int(512 * w), int(256 * w), int(128 * w)]),
+    bbox_head=dict(
+        num_classes=10,
+        in_channels=[int(512 * w), int(256 * w), int(128 * w)],
+        out_channels=[int(1024 * w), int(512 * w), int(256 * w)],
+        # digits are 16-55 px high after resizing to 160 px
+        anchor_generator=dict(base_sizes=[[(38, 46), (44, 54), (52, 62)],
+                                          [(26, 32), (30, 38), (34, 42)],
+                                          [(14, 18), (18, 23), (22, 27)]])),
+    test_cfg=dict(score_thr=0.05, conf_thr=0.005, max_per_img=50))
+
+# no flips (digits are not mirror-symmetric), no crops that cut digits
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='RandomResize', scale=[(144, 144), (176, 176)], keep_ratio=True),
+    dict(type='PhotoMetricDistortion'),
+    dict(type='PackDetInputs')
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=input_size, keep_ratio=True),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='PackDetInputs',
+         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor'))
+]
+train_dataloader = dict(
+    batch_size=16,
+    num_workers=1,
+    dataset=dict(
+        data_root=data_root,
+        metainfo=metainfo,
+        ann_file='annotations/instances_train.json',
+        data_prefix=dict(img='train/'),
+        filter_cfg=dict(filter_empty_gt=True, min_size=4),
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=8,
+    num_workers=1,
+    dataset=dict(
+        data_root=data_root,
+        metainfo=metainfo,
+        ann_file='annotations/instances_val.json',
+        data_prefix=dict(img='val/'),
+        pipeline=test_pipeline))
+test_dataloader = val_dataloader
+val_evaluator = dict(ann_file=data_root + 'annotations/instances_val.json')
+test_evaluator = val_evaluator
+
+# from scratch with Adam, as the authors train their SNNs (their VGG16: Adam, lr 1e-4 at batch
+# 128); warm-up then cosine decay, in epochs sized for ~15 min on 2 CPU cores
+max_epochs = 30
+train_cfg = dict(max_epochs=max_epochs, val_interval=10)
+optim_wrapper = dict(
+    optimizer=dict(_delete_=True, type='AdamW', lr=2e-3, weight_decay=5e-4),
+    clip_grad=dict(max_norm=35, norm_type=2))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=200),
+    dict(type='CosineAnnealingLR', by_epoch=True, begin=0, end=max_epochs, eta_min=2e-5)
+]
+default_hooks = dict(
+    logger=dict(interval=20),
+    checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=1))
+auto_scale_lr = dict(base_batch_size=16)
+custom_hooks = [
+    dict(type='HoyerRegularizerHook', loss_weight=1e-8, interval=20),
+    dict(type='FiringRateHook'),
+]

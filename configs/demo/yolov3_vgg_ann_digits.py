@@ -1,0 +1,8 @@
+# ANN twin of yolov3_hoyer_vgg_digits.py: identical network and schedule, BN + ReLU instead of
+# spiking neurons, no Hoyer regularizer.
+_base_ = './yolov3_hoyer_vgg_digits.py'
+
+relu = dict(_delete_=True, type='ReLU')  # replace the neuron config, keep nothing of it
+model = dict(
+    backbone=dict(act_cfg=relu), neck=dict(act_cfg=relu), bbox_head=dict(act_cfg=relu))
+custom_hooks = []

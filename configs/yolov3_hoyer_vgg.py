@@ -1,0 +1,25 @@
+# One-time-step spiking YOLOv3 on COCO: spiking VGG16 backbone, spiking neck and head bridge
+# convs (HoyerSpike everywhere but the final 1x1 prediction convs), Hoyer regularizer.
+# Trained from scratch (no pretrained weights), as in Datta, Liu & Beerel (arXiv 2212.10170).
+_base_ = 'mmdet::yolo/yolov3_d53_8xb8-ms-608-273e_coco.py'
+custom_imports = dict(imports=['mmdet_hoyer'], allow_failed_imports=False)
+
+spike = dict(type='HoyerSpike', mode='layer', momentum=0.1)
+model = dict(
+    backbone=dict(
+        _delete_=True, type='HoyerVGG', depth=16, out_indices=(2, 3, 4), act_cfg=spike),
+    neck=dict(
+        type='HoyerYOLOV3Neck',
+        in_channels=[512, 512, 256],  # deepest first: stride 32, 16, 8
+        out_channels=[512, 256, 128],
+        act_cfg=spike),
+    bbox_head=dict(act_cfg=spike))  # the 3x3 bridge convs spike; 1x1 predictions stay analog
+
+# thresholds θ get no weight decay (they are clipping thresholds, not weights)
+optim_wrapper = dict(paramwise_cfg=dict(custom_keys={'.threshold': dict(decay_mult=0.)}))
+
+custom_hooks = [
+    # λ = 1e-8 as the authors' VGG16 code
+    dict(type='HoyerRegularizerHook', loss_weight=1e-8, interval=50),
+    dict(type='FiringRateHook'),
+]

@@ -1,0 +1,8 @@
+# The DNN baseline of yolov3_hoyer_vgg.py: the identical network with BN + ReLU instead of
+# spiking neurons, and no Hoyer regularizer.
+_base_ = './yolov3_hoyer_vgg.py'
+
+relu = dict(_delete_=True, type='ReLU')  # replace the neuron config, keep nothing of it
+model = dict(
+    backbone=dict(act_cfg=relu), neck=dict(act_cfg=relu), bbox_head=dict(act_cfg=relu))
+custom_hooks = []

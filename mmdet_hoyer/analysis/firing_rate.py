@@ -1,0 +1,82 @@
+"""Firing-rate bookkeeping for spiking layers (used by hooks and analysis tools)."""
+from collections import OrderedDict
+from typing import Dict, Iterable, List, Optional, Tuple
+
+import torch
+from torch import Tensor, nn
+
+from mmdet_hoyer.models.layers import HoyerSpike
+
+
+def spiking_layers(model: nn.Module) -> List[Tuple[str, HoyerSpike]]:
+    """``(name, module)`` of every :class:`HoyerSpike` in ``model``, in definition order."""
+    return [(name, m) for name, m in model.named_modules() if isinstance(m, HoyerSpike)]
+
+
+def layer_group(name: str, depth: int = 1) -> str:
+    """Group of a layer: the first ``depth`` components of its module path (e.g. 'backbone')."""
+    return '.'.join(name.split('.')[:depth])
+
+
+class FiringRateRecorder:
+    """Counts the ones each spiking layer emits while it is attached.
+
+    Use as a context manager (or call :meth:`attach` / :meth:`detach`); forward hooks add each
+    output's number of ones and elements, so the rate of a layer is exact over all batches
+    seen (not a mean of per-batch means). Costs one reduction per spiking output while attached
+    and nothing otherwise.
+    """
+
+    def __init__(self, model: nn.Module, layers: Optional[Iterable[Tuple[str, nn.Module]]] = None):
+        self.layers = list(layers) if layers is not None else spiking_layers(model)
+        self.ones: Dict[str, Tensor] = OrderedDict()
+        self.total: Dict[str, int] = OrderedDict()
+        self.shapes: Dict[str, Tuple[int, ...]] = OrderedDict()
+        self._handles: list = []
+
+    def _hook(self, name: str):
+
+        def fn(module: nn.Module, inputs, output: Tensor) -> None:
+            with torch.no_grad():
+                ones = output.detach().sum(dtype=torch.float64)
+            self.ones[name] = self.ones.get(name, 0) + ones
+            self.total[name] = self.total.get(name, 0) + output.numel()
+            self.shapes[name] = tuple(output.shape[1:])
+
+        return fn
+
+    def attach(self) -> 'FiringRateRecorder':
+        self.detach()
+        for name, m in self.layers:
+            self._handles.append(m.register_forward_hook(self._hook(name)))
+        return self
+
+    def detach(self) -> None:
+        for h in self._handles:
+            h.remove()
+        self._handles = []
+
+    def reset(self) -> None:
+        self.ones.clear()
+        self.total.clear()
+        self.shapes.clear()
+
+    def __enter__(self) -> 'FiringRateRecorder':
+        return self.attach()
+
+    def __exit__(self, *exc) -> None:
+        self.detach()
+
+    def counts(self) -> Dict[str, Tuple[float, int]]:
+        """``{layer: (ones, elements)}`` as Python numbers."""
+        return OrderedDict((k, (float(self.ones[k]), int(self.total[k]))) for k in self.total)
+
+    def rates(self) -> Dict[str, float]:
+        """Per-layer firing rate (fraction of ones)."""
+        return OrderedDict((k, o / n) for k, (o, n) in self.counts().items() if n > 0)
+
+    def mean_rate(self) -> float:
+        """Network firing rate weighted by neurons: Σ ones / Σ elements over all layers."""
+        counts = self.counts().values()
+        total = sum(n for _, n in counts)
+        return sum(o for o, _ in counts) / total if total else float('nan')

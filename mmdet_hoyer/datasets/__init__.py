@@ -1,0 +1,4 @@
+from .digits_detection import CLASSES as DIGITS_CLASSES
+from .digits_detection import make_digits_detection
+
+__all__ = ['make_digits_detection', 'DIGITS_CLASSES']

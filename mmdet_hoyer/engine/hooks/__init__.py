@@ -1,0 +1,4 @@
+from .firing_rate_hook import FiringRateHook
+from .hoyer_regularizer_hook import HoyerRegularizerHook
+
+__all__ = ['HoyerRegularizerHook', 'FiringRateHook']

@@ -1,0 +1,3 @@
+from .hoyer_vgg import HoyerVGG
+
+__all__ = ['HoyerVGG']

@@ -1,0 +1,138 @@
+"""Spiking VGG backbone (one time step, Hoyer spiking neurons)."""
+from collections import OrderedDict
+from typing import Sequence, Tuple
+
+from mmcv.cnn import build_activation_layer, build_conv_layer, build_norm_layer
+from mmengine.model import BaseModule
+from torch import Tensor, nn
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from mmdet.registry import MODELS
+from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
+
+
+class ConvPoolNormAct(nn.Sequential):
+    """Conv3×3 (no bias) → [MaxPool 2×2] → norm → activation, the authors' VGG unit.
+
+    Pooling before the norm and the neuron means the pooled *pre-activation* is thresholded,
+    so the block's output stays binary when the activation is a spiking neuron.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, pool: bool,
+                 conv_cfg: OptConfigType, norm_cfg: ConfigType, act_cfg: ConfigType) -> None:
+        layers = [('conv', build_conv_layer(conv_cfg, in_channels, out_channels, 3, padding=1,
+                                            bias=False))]
+        if pool:
+            layers.append(('pool', nn.MaxPool2d(kernel_size=2, stride=2)))
+        layers.append(('bn', build_norm_layer(norm_cfg, out_channels)[1]))
+        layers.append(('act', build_activation_layer(act_cfg)))
+        super().__init__(OrderedDict(layers))
+
+
+@MODELS.register_module()
+class HoyerVGG(BaseModule):
+    """VGG with one-time-step Hoyer spiking neurons (Datta et al., arXiv 2212.10170).
+
+    Every conv is ``Conv3×3(bias=False) → [MaxPool] → BN → HoyerSpike``, as in the authors'
+    VGG; the first conv receives the analog image (direct encoding, one time step), so all
+    later convs see binary spikes. The network has five stages, each ending with a 2×2 max
+    pool; stage ``i`` has stride ``2**(i+1)`` (strides 8/16/32 for ``out_indices=(2, 3, 4)``).
+
+    With ``act_cfg=dict(type='ReLU')`` it is the identical non-spiking network (the ANN twin).
+
+    Args:
+        depth: 11, 13, 16 or 19.
+        in_channels: image channels.
+        widen_factor: multiplies every stage width (64, 128, 256, 512, 512); > 0.
+        out_indices: stages (0-4) whose outputs are returned, in increasing order.
+        frozen_stages: number of leading stages whose parameters are frozen and whose
+            norm/spiking layers are kept in eval mode; -1 freezes nothing.
+        conv_cfg, norm_cfg, act_cfg: as in MMCV's ``ConvModule``.
+        norm_eval: keep BN layers in eval mode while training (their statistics frozen).
+        init_cfg: MMEngine init config (Kaiming convs, unit BN by default).
+    """
+
+    arch_settings = {
+        11: (1, 1, 2, 2, 2),
+        13: (2, 2, 2, 2, 2),
+        16: (2, 2, 3, 3, 3),
+        19: (2, 2, 4, 4, 4),
+    }
+    stage_channels = (64, 128, 256, 512, 512)
+
+    def __init__(self,
+                 depth: int = 16,
+                 in_channels: int = 3,
+                 widen_factor: float = 1.0,
+                 out_indices: Sequence[int] = (2, 3, 4),
+                 frozen_stages: int = -1,
+                 conv_cfg: OptConfigType = None,
+                 norm_cfg: ConfigType = dict(type='BN', requires_grad=True),
+                 act_cfg: ConfigType = dict(type='HoyerSpike'),
+                 norm_eval: bool = False,
+                 init_cfg: OptMultiConfig = [
+                     dict(type='Kaiming', layer='Conv2d'),
+                     dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
+                 ]) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if depth not in self.arch_settings:
+            raise KeyError(f'HoyerVGG: invalid depth {depth!r}; expected one of '
+                           f'{sorted(self.arch_settings)}')
+        if not isinstance(widen_factor, (int, float)) or widen_factor <= 0:
+            raise ValueError(f'HoyerVGG: widen_factor must be a number > 0, got {widen_factor!r}')
+        num_stages = len(self.stage_channels)
+        out_indices = tuple(out_indices)
+        if not out_indices or any(not isinstance(i, int) or not 0 <= i < num_stages
+                                  for i in out_indices) \
+                or list(out_indices) != sorted(set(out_indices)):
+            raise ValueError(f'HoyerVGG: out_indices must be increasing stage indices in '
+                             f'0..{num_stages - 1}, got {out_indices!r}')
+        if not isinstance(frozen_stages, int) or not -1 <= frozen_stages <= num_stages:
+            raise ValueError(f'HoyerVGG: frozen_stages must be an int in -1..{num_stages}, '
+                             f'got {frozen_stages!r}')
+        self.depth = depth
+        self.out_indices = out_indices
+        self.frozen_stages = frozen_stages
+        self.norm_eval = norm_eval
+        self.channels = tuple(max(1, int(round(c * widen_factor))) for c in self.stage_channels)
+
+        self.stages = nn.ModuleList()
+        prev = in_channels
+        for num_convs, width in zip(self.arch_settings[depth], self.channels):
+            blocks = []
+            for j in range(num_convs):
+                blocks.append(ConvPoolNormAct(prev, width, pool=j == num_convs - 1,
+                                              conv_cfg=conv_cfg, norm_cfg=norm_cfg,
+                                              act_cfg=act_cfg))
+                prev = width
+            self.stages.append(nn.Sequential(*blocks))
+        self._freeze_stages()
+
+    @property
+    def out_channels(self) -> Tuple[int, ...]:
+        """Channels of the returned feature maps (for the neck's ``in_channels``)."""
+        return tuple(self.channels[i] for i in self.out_indices)
+
+    def _freeze_stages(self) -> None:
+        for i in range(max(self.frozen_stages, 0)):
+            stage = self.stages[i]
+            stage.eval()
+            for param in stage.parameters():
+                param.requires_grad = False
+
+    def train(self, mode: bool = True) -> 'HoyerVGG':
+        super().train(mode)
+        self._freeze_stages()
+        if mode and self.norm_eval:
+            for m in self.modules():
+                if isinstance(m, _BatchNorm):
+                    m.eval()
+        return self
+
+    def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
+        outs = []
+        for i, stage in enumerate(self.stages):
+            x = stage(x)
+            if i in self.out_indices:
+                outs.append(x)
+        return tuple(outs)

@@ -1,0 +1,185 @@
+"""Pure tensor functions of the one-time-step Hoyer spiking neuron.
+
+Notation follows Datta, Liu & Beerel, *Hoyer regularizer is all you need for ultra
+low-latency spiking neural networks* (arXiv 2212.10170):
+
+* ``z``  - pre-activation (the BatchNorm output);
+* ``θ``  - trainable clipping threshold (one scalar per layer); ``u = z / |θ|``;
+* ``c = clamp(u, 0, 1)`` - the clipped membrane potential;
+* ``E = Σc² / Σ|c|`` - the Hoyer extremum of ``c``, the (down-scaled) firing threshold on ``u``;
+* ``o = 1[u ≥ E]`` - the binary spike, with a straight-through box-car surrogate gradient;
+* ``H(c) = (Σ|c|)² / Σc²`` - the Hoyer-square regularizer.
+
+Both statistics share two sums, ``s1 = Σc`` and ``s2 = Σc²`` (``c ≥ 0`` so ``|c| = c``):
+``E = s2 / s1`` and ``H = s1² / s2``. :func:`clipped_moments` computes them in one pass with a
+closed-form backward that saves only ``z`` (the notes' fused formulation), and
+:func:`spike` thresholds ``z`` with a custom backward that also saves only ``z``.
+
+Everything that is a statistic (``s1``, ``s2``, ``E``, ``H``) is computed in float32 whatever
+the input dtype, so mixed precision changes neither the thresholds nor the regularizer.
+"""
+from typing import Optional, Sequence, Tuple
+
+import torch
+from torch import Tensor
+
+#: Smallest value the extremum may take: a spike needs ``u > 0`` even when all ``c`` underflow.
+EXTREMUM_EPS = torch.finfo(torch.float32).tiny
+
+
+def channel_view(t: Tensor, ndim: int) -> Tensor:
+    """Reshape a per-channel vector ``(C,)`` to broadcast over ``(N, C, *spatial)``.
+
+    A scalar (0-d or 1-element) tensor is returned unchanged.
+    """
+    if t.numel() == 1 or ndim < 2:
+        return t.reshape(()) if t.numel() == 1 else t
+    return t.reshape((1, -1) + (1, ) * (ndim - 2))
+
+
+def reduce_dims(x: Tensor, per_channel: bool) -> Tuple[int, ...]:
+    """Dimensions summed for a per-layer (all) or per-channel (all but dim 1) statistic."""
+    if per_channel:
+        if x.dim() < 2:
+            raise ValueError(f'per-channel Hoyer statistics need an input with a channel '
+                             f'dimension (N, C, ...), got shape {tuple(x.shape)}')
+        return (0, ) + tuple(range(2, x.dim()))
+    return tuple(range(x.dim()))
+
+
+class _ClippedMoments(torch.autograd.Function):
+    """``(s1, s2) = (Σ clamp(z/t, 0, 1), Σ clamp(z/t, 0, 1)²)`` with a backward saving only z."""
+
+    @staticmethod
+    def forward(ctx, z: Tensor, theta_abs: Tensor,
+                dims: Tuple[int, ...]) -> Tuple[Tensor, Tensor]:
+        c = (z.float() / theta_abs.float()).clamp_(0.0, 1.0)
+        s1 = c.sum(dims)
+        s2 = c.square_().sum(dims)
+        ctx.save_for_backward(z, theta_abs)
+        ctx.dims = dims
+        return s1, s2
+
+    @staticmethod
+    def backward(ctx, g1: Tensor, g2: Tensor):
+        z, theta_abs = ctx.saved_tensors
+        t = theta_abs.float()
+        u = z.float() / t
+        inside = (u > 0) & (u < 1)  # clamp passes the gradient strictly inside (0, 1)
+        ndim = z.dim()
+        g1 = channel_view(g1, ndim) if g1 is not None else 0.0
+        g2 = channel_view(g2, ndim) if g2 is not None else 0.0
+        # dL/du = g1 + 2 u g2 inside the clip range, 0 outside
+        grad_u = torch.where(inside, g1 + 2.0 * u * g2, torch.zeros((), device=u.device))
+        grad_z = grad_t = None
+        if ctx.needs_input_grad[0]:
+            grad_z = (grad_u / t).to(z.dtype)
+        if ctx.needs_input_grad[1]:
+            # u = z / t  =>  du/dt = -u / t
+            grad_t = (-(grad_u * u).sum() / t).reshape(theta_abs.shape).to(theta_abs.dtype)
+        return grad_z, grad_t, None
+
+
+def clipped_moments(z: Tensor, theta_abs: Tensor,
+                    per_channel: bool = False) -> Tuple[Tensor, Tensor]:
+    """First and second moments of the clipped membrane potential ``c = clamp(z/|θ|, 0, 1)``.
+
+    Args:
+        z: pre-activation, any shape; ``(N, C, ...)`` when ``per_channel``.
+        theta_abs: ``|θ|``, a positive scalar tensor (detach it to stop gradients to θ).
+        per_channel: sum over all dims but the channel dim (1) instead of all dims.
+
+    Returns:
+        ``(s1, s2)``: float32 ``Σc`` and ``Σc²``, scalars or ``(C,)`` vectors. Gradients flow to
+        ``z`` and ``theta_abs`` (zero where ``c`` is clipped).
+    """
+    return _ClippedMoments.apply(z, theta_abs, reduce_dims(z, per_channel))
+
+
+def hoyer_extremum(s1: Tensor, s2: Tensor, fallback: Tensor) -> Tensor:
+    """Hoyer extremum ``E = Σc² / Σ|c|`` of the clipped potential (paper, threshold equation).
+
+    ``c ∈ [0, 1]`` so ``E ∈ (0, 1]``. A silent layer (or channel) has ``s1 = 0`` and no defined
+    extremum (the authors' code divides 0/0 there); it gets ``fallback`` instead, the running
+    estimate, which leaves both the spikes (none fire: all ``u ≤ 0``) and the running estimate
+    unchanged. The result is clamped to ``≥ EXTREMUM_EPS`` so ``u = 0`` never fires, even when
+    ``c²`` underflows. No gradient flows through ``E``.
+    """
+    s1 = s1.detach()
+    s2 = s2.detach()
+    fallback = fallback.detach().to(s1.dtype).expand_as(s1)
+    e = torch.where(s1 > 0, s2 / s1.clamp_min(EXTREMUM_EPS), fallback)
+    return e.clamp(EXTREMUM_EPS, 1.0)
+
+
+def hoyer_square(s1: Tensor, s2: Tensor) -> Tensor:
+    """Hoyer-square regularizer ``H(c) = (Σ|c|)² / Σc²`` from the clipped moments.
+
+    ``s1``/``s2`` may be per-channel; they are summed to the whole tensor first. ``H`` lies in
+    ``[1, numel]`` and is scale-invariant. A silent tensor (``s2 = 0``) is defined as ``H = 0``
+    with zero gradient, never NaN.
+    """
+    s1 = s1.sum()
+    s2 = s2.sum()
+    safe = s2.clamp_min(EXTREMUM_EPS)
+    return torch.where(s2 > 0, s1.square() / safe, torch.zeros_like(s1))
+
+
+def update_running(running: Tensor, value: Tensor, momentum: float) -> None:
+    """In place: ``running ← (1 - m)·running + m·value`` (BatchNorm-style running estimate)."""
+    with torch.no_grad():
+        running.mul_(1.0 - momentum).add_(value.detach().to(running.dtype), alpha=momentum)
+
+
+class _HoyerSpike(torch.autograd.Function):
+    """``o = 1[z/t ≥ E]`` with the box-car surrogate ``∂o/∂u = scale·1[lower < u ≤ upper]``."""
+
+    @staticmethod
+    def forward(ctx, z: Tensor, theta_abs: Tensor, extremum: Tensor, scale: float,
+                lower: float, upper: float) -> Tensor:
+        u = z / theta_abs.to(z.dtype)
+        ctx.save_for_backward(z, theta_abs)
+        ctx.surrogate = (scale, lower, upper)
+        return (u >= channel_view(extremum, z.dim())).to(z.dtype)
+
+    @staticmethod
+    def backward(ctx, grad_o: Tensor):
+        z, theta_abs = ctx.saved_tensors
+        scale, lower, upper = ctx.surrogate
+        t = theta_abs.float()
+        u = z.float() / t
+        grad_u = torch.where((u > lower) & (u <= upper), grad_o.float() * scale,
+                             torch.zeros((), device=u.device))
+        grad_z = grad_t = None
+        if ctx.needs_input_grad[0]:
+            grad_z = (grad_u / t).to(z.dtype)
+        if ctx.needs_input_grad[1]:
+            grad_t = (-(grad_u * u).sum() / t).reshape(theta_abs.shape).to(theta_abs.dtype)
+        return grad_z, grad_t, None, None, None, None
+
+
+def spike(z: Tensor,
+                theta_abs: Tensor,
+                extremum: Tensor,
+                scale: float = 0.5,
+                lower: float = 0.0,
+                upper: float = 2.0) -> Tensor:
+    """Binary spikes ``o = 1[z/|θ| ≥ E]`` in the dtype of ``z`` (values exactly 0 or 1).
+
+    Backward is the straight-through box-car surrogate of the paper's code,
+    ``∂o/∂u = scale · 1[lower < u ≤ upper]`` (default ``0.5·1[0 < u ≤ 2]``), chained through
+    ``u = z/|θ|`` to ``z`` (``/|θ|``) and to ``|θ|`` (``-u/|θ|``); ``E`` gets no gradient.
+
+    Args:
+        z: pre-activation ``(N, C, ...)`` or any shape for a scalar ``E``.
+        theta_abs: ``|θ| > 0``, scalar tensor.
+        extremum: ``E``, scalar or per-channel ``(C,)``.
+    """
+    return _HoyerSpike.apply(z, theta_abs, extremum.detach(), scale, lower, upper)
+
+
+def firing_rate(spikes: Tensor, dims: Optional[Sequence[int]] = None) -> Tensor:
+    """Fraction of ones in a binary spike tensor (float32)."""
+    if dims is None:
+        return spikes.float().mean()
+    return spikes.float().mean(tuple(dims))

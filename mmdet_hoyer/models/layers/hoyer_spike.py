@@ -1,0 +1,155 @@
+"""``HoyerSpike``: the one-time-step spiking neuron with a Hoyer-extremum threshold."""
+from typing import Optional
+
+import torch
+from torch import Tensor, nn
+
+from mmdet.registry import MODELS
+
+from .hoyer_functional import (clipped_moments, firing_rate, hoyer_extremum, spike,
+                               hoyer_square, update_running)
+
+#: |θ| is clamped to at least this value so that ``u = z/|θ|`` stays finite.
+THETA_EPS = 1e-4
+
+
+@MODELS.register_module()
+class HoyerSpike(nn.Module):
+    """One-time-step spiking neuron of Datta, Liu & Beerel (arXiv 2212.10170).
+
+    Takes the pre-activation ``z`` (BN output) and emits binary spikes
+    ``o = 1[z/|θ| ≥ E]``, where ``θ`` is a trainable clipping threshold (init 1.0) and ``E``
+    is the Hoyer extremum of the clipped membrane potential ``c = clamp(z/|θ|, 0, 1)``:
+    ``E = Σc²/Σ|c|`` measured on the batch while training and tracked as a running estimate
+    (momentum ``m``: ``r ← (1-m)·r + m·E``), which eval uses. The effective threshold on ``z``
+    is ``|θ|·E ≤ |θ|``. There is no membrane state, leak or reset: one time step.
+
+    The backward pass is a straight-through box-car surrogate ``∂o/∂u = scale·1[lower<u≤upper]``
+    (paper code: ``0.5·1[0<u≤2]``); ``θ`` learns through ``u``; ``E`` gets no gradient.
+
+    Silent batch: when every ``c`` is 0 (all ``z ≤ 0``), ``E`` is undefined (0/0 in the
+    authors' code); this layer then uses its running estimate, which therefore stays
+    unchanged, and no unit fires. Nothing becomes NaN.
+
+    While training, the layer keeps two by-products for :class:`HoyerRegularizerHook`:
+    ``hoyer_loss``, the Hoyer-square ``H(c) = (Σc)²/Σc²`` of its clipped potential with the
+    graph attached (only while ``regularize`` is set, i.e. when the hook is active), and
+    ``last_firing_rate`` (only while ``record_stats`` is set). Eval computes neither.
+
+    Args:
+        mode: ``'layer'`` (one extremum per layer, paper default) or ``'channel'`` (one per
+            output channel, reduced over batch and space).
+        momentum: running-estimate momentum in (0, 1].
+        init_threshold: initial value of ``θ`` (> 0).
+        surrogate_scale, surrogate_lower, surrogate_upper: box-car surrogate parameters on
+            ``u``; need ``scale > 0`` and ``lower < upper``.
+        inplace: accepted for MMCV's ``ConvModule`` (which passes it to activations); unused.
+    """
+
+    MODES = ('layer', 'channel')
+
+    def __init__(self,
+                 mode: str = 'layer',
+                 momentum: float = 0.1,
+                 init_threshold: float = 1.0,
+                 surrogate_scale: float = 0.5,
+                 surrogate_lower: float = 0.0,
+                 surrogate_upper: float = 2.0,
+                 inplace: bool = False) -> None:
+        super().__init__()
+        if mode not in self.MODES:
+            raise ValueError(f'HoyerSpike: mode must be one of {self.MODES}, got {mode!r}')
+        if not isinstance(momentum, (int, float)) or not 0.0 < momentum <= 1.0:
+            raise ValueError(f'HoyerSpike: momentum must be a number in (0, 1], got {momentum!r}')
+        if not isinstance(init_threshold, (int, float)) or not init_threshold > 0:
+            raise ValueError(
+                f'HoyerSpike: init_threshold must be a positive number, got {init_threshold!r}')
+        if not surrogate_scale > 0:
+            raise ValueError('HoyerSpike: surrogate_scale must be > 0 (otherwise no gradient '
+                             f'reaches the layer below), got {surrogate_scale!r}')
+        if not surrogate_lower < surrogate_upper:
+            raise ValueError('HoyerSpike: the surrogate window needs surrogate_lower < '
+                             f'surrogate_upper, got ({surrogate_lower!r}, {surrogate_upper!r})')
+        if surrogate_upper <= 0 or surrogate_lower >= 1:
+            raise ValueError(
+                'HoyerSpike: the surrogate window (surrogate_lower, surrogate_upper] must overlap '
+                'the firing region around the threshold E in (0, 1], got '
+                f'({surrogate_lower!r}, {surrogate_upper!r}]')
+        self.mode = mode
+        self.momentum = float(momentum)
+        self.surrogate = (float(surrogate_scale), float(surrogate_lower), float(surrogate_upper))
+        self.threshold = nn.Parameter(torch.tensor(float(init_threshold)))
+        # 'channel' mode learns its size at the first forward (ConvModule does not pass it);
+        # an empty buffer means "not initialised yet" and acts as 1.0 (threshold = |θ|).
+        self.register_buffer('running_extremum',
+                             torch.ones(1) if mode == 'layer' else torch.empty(0))
+        # Set by HoyerRegularizerHook; plain attributes, not state.
+        self.regularize = False
+        self.detach_threshold = False
+        self.record_stats = False
+        self.hoyer_loss: Optional[Tensor] = None
+        self.last_firing_rate: Optional[Tensor] = None
+        self.last_extremum: Optional[Tensor] = None
+
+    # ------------------------------------------------------------------ helpers
+    @property
+    def theta_abs(self) -> Tensor:
+        """``|θ|``, clamped away from 0."""
+        return self.threshold.abs().clamp_min(THETA_EPS)
+
+    def extremum(self) -> Tensor:
+        """The extremum used in eval: the running estimate (1.0 before any training)."""
+        if self.running_extremum.numel() == 0:
+            return torch.ones((), device=self.threshold.device)
+        return self.running_extremum.reshape(()) if self.mode == 'layer' \
+            else self.running_extremum
+
+    def effective_threshold(self) -> Tensor:
+        """Mean firing threshold on ``z`` in eval, ``|θ|·E`` (per channel in 'channel' mode)."""
+        return (self.theta_abs.detach() * self.extremum()).float()
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
+                              unexpected_keys, error_msgs):
+        key = prefix + 'running_extremum'
+        if key in state_dict and state_dict[key].shape != self.running_extremum.shape \
+                and self.mode == 'channel' and self.running_extremum.numel() == 0:
+            self.running_extremum = torch.empty_like(state_dict[key],
+                                                     device=self.running_extremum.device)
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys,
+                                      unexpected_keys, error_msgs)
+
+    # ------------------------------------------------------------------ forward
+    def forward(self, z: Tensor) -> Tensor:
+        theta_abs = self.theta_abs
+        if not self.training:
+            return spike(z, theta_abs, self.extremum(), *self.surrogate)
+
+        per_channel = self.mode == 'channel'
+        if per_channel and self.running_extremum.numel() != z.shape[1]:
+            if self.running_extremum.numel() != 0:
+                raise RuntimeError(
+                    f'HoyerSpike(mode="channel") was built for {self.running_extremum.numel()} '
+                    f'channels and got an input with {z.shape[1]} (shape {tuple(z.shape)})')
+            self.running_extremum = torch.ones(z.shape[1], device=z.device)
+        if self.regularize:
+            theta_reg = theta_abs.detach() if self.detach_threshold else theta_abs
+            s1, s2 = clipped_moments(z, theta_reg, per_channel)
+            self.hoyer_loss = hoyer_square(s1, s2)
+        else:
+            with torch.no_grad():
+                s1, s2 = clipped_moments(z.detach(), theta_abs.detach(), per_channel)
+            self.hoyer_loss = None
+        running = self.running_extremum if per_channel else self.running_extremum.reshape(())
+        e = hoyer_extremum(s1, s2, fallback=running)
+        update_running(self.running_extremum, e.reshape(self.running_extremum.shape),
+                       self.momentum)
+        spikes = spike(z, theta_abs, e, *self.surrogate)
+        if self.record_stats:
+            self.last_firing_rate = firing_rate(spikes.detach())
+            self.last_extremum = e.detach().mean()
+        return spikes
+
+    def extra_repr(self) -> str:
+        scale, lower, upper = self.surrogate
+        return (f'mode={self.mode!r}, momentum={self.momentum}, surrogate={scale}*1[{lower}<u'
+                f'<={upper}]')

@@ -1,0 +1,3 @@
+from .hoyer_yolo_neck import HoyerYOLOV3Neck
+
+__all__ = ['HoyerYOLOV3Neck']

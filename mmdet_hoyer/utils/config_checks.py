@@ -1,0 +1,53 @@
+"""Checks a config's data paths before MMEngine builds datasets (clear errors, not tracebacks)."""
+import os.path as osp
+from typing import Iterator, Tuple
+
+from mmengine.config import Config
+
+_LAYOUT_HINTS = {
+    'CocoDataset': ('COCO layout: <data_root>/annotations/instances_{train,val}2017.json and '
+                    '<data_root>/{train,val}2017/*.jpg (see README, "Datasets")'),
+}
+
+
+def _datasets(cfg: dict, path: str) -> Iterator[Tuple[str, dict]]:
+    """Yield ``(config path, dataset cfg)`` for a dataset and the ones it wraps."""
+    if not isinstance(cfg, dict):
+        return
+    if 'dataset' in cfg:
+        yield from _datasets(cfg['dataset'], f'{path}.dataset')
+    if 'datasets' in cfg:
+        for i, d in enumerate(cfg['datasets']):
+            yield from _datasets(d, f'{path}.datasets[{i}]')
+    if 'ann_file' in cfg or 'data_root' in cfg:
+        yield path, cfg
+
+
+def check_data_paths(cfg: Config, splits=('train', 'val', 'test')) -> None:
+    """Raise ``FileNotFoundError`` naming the config field, the missing path and the expected
+    layout when a dataloader's ``data_root`` or ``ann_file`` does not exist."""
+    for split in splits:
+        loader = cfg.get(f'{split}_dataloader')
+        if not loader or split == 'train' and cfg.get('train_cfg') is None:
+            continue
+        for where, ds in _datasets(loader.get('dataset'), f'{split}_dataloader.dataset'):
+            root = ds.get('data_root') or ''
+            hint = _LAYOUT_HINTS.get(ds.get('type'), f'the layout {ds.get("type")} expects')
+            if root and not osp.isdir(root):
+                raise FileNotFoundError(
+                    f'{where}.data_root: directory {root!r} does not exist (cwd {osp.abspath(".")}). '
+                    f'Expected {hint}. Set it with --cfg-options {where}.data_root=<path>.')
+            ann = ds.get('ann_file')
+            if ann:
+                full = ann if osp.isabs(ann) else osp.join(root, ann)
+                if not osp.exists(full):
+                    raise FileNotFoundError(
+                        f'{where}.ann_file: {full!r} does not exist. Expected {hint}.')
+    for split in splits[1:]:
+        evaluator = cfg.get(f'{split}_evaluator')
+        for ev in evaluator if isinstance(evaluator, list) else [evaluator]:
+            ann = ev.get('ann_file') if isinstance(ev, dict) else None
+            if ann and not osp.exists(ann):
+                raise FileNotFoundError(
+                    f'{split}_evaluator.ann_file: {ann!r} does not exist (the metric reads the '
+                    'ground truth from it).')

@@ -1,0 +1,90 @@
+import pytest
+import torch
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from mmdet.registry import MODELS
+from mmdet_hoyer.models.backbones import HoyerVGG
+from mmdet_hoyer.models.layers import HoyerSpike
+
+
+def is_binary(t):
+    return bool(((t == 0) | (t == 1)).all())
+
+
+@pytest.mark.parametrize('depth, num_convs', [(11, 8), (13, 10), (16, 13), (19, 16)])
+def test_depths_build_the_right_number_of_spiking_convs(depth, num_convs):
+    model = HoyerVGG(depth=depth, widen_factor=0.125)
+    convs = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert len(convs) == num_convs
+    assert all(c.bias is None and c.kernel_size == (3, 3) for c in convs)
+    assert sum(isinstance(m, HoyerSpike) for m in model.modules()) == num_convs
+
+
+@pytest.mark.parametrize('out_indices, widen', [((2, 3, 4), 0.25), ((0, 4), 0.125), ((3, ), 0.5),
+                                                ((0, 1, 2, 3, 4), 0.0625)])
+def test_output_shapes_strides_and_binary_spikes(out_indices, widen):
+    model = HoyerVGG(depth=16, widen_factor=widen, out_indices=out_indices)
+    model.init_weights()
+    x = torch.rand(2, 3, 64, 96)
+    for mode in (True, False):
+        model.train(mode)
+        outs = model(x)
+        assert len(outs) == len(out_indices)
+        for i, out in zip(out_indices, outs):
+            stride = 2**(i + 1)
+            assert out.shape == (2, model.channels[i], 64 // stride, 96 // stride)
+            assert is_binary(out)
+    assert model.out_channels == tuple(model.channels[i] for i in out_indices)
+    assert model.channels == tuple(max(1, round(c * widen)) for c in (64, 128, 256, 512, 512))
+
+
+def test_every_conv_after_the_first_sees_binary_input():
+    model = HoyerVGG(depth=16, widen_factor=0.125)
+    seen = []
+    handles = [m.register_forward_pre_hook(lambda mod, args: seen.append(is_binary(args[0])))
+               for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
+    model(torch.rand(2, 3, 64, 64))
+    for h in handles:
+        h.remove()
+    assert seen[0] is False  # the analog image (direct encoding)
+    assert all(seen[1:]) and len(seen) == 13
+
+
+def test_relu_twin_has_identical_parameters_but_analog_outputs():
+    snn = HoyerVGG(widen_factor=0.125)
+    ann = HoyerVGG(widen_factor=0.125, act_cfg=dict(type='ReLU'))
+    snn_params = {k: v.shape for k, v in snn.named_parameters() if not k.endswith('threshold')}
+    assert snn_params == {k: v.shape for k, v in ann.named_parameters()}
+    assert not is_binary(ann(torch.rand(2, 3, 64, 64))[-1])
+
+
+def test_frozen_stages_and_norm_eval():
+    model = HoyerVGG(widen_factor=0.125, frozen_stages=2, norm_eval=True)
+    model.train()
+    for i, stage in enumerate(model.stages):
+        frozen = i < 2
+        assert all(p.requires_grad is not frozen for p in stage.parameters())
+        for m in stage.modules():
+            if isinstance(m, HoyerSpike):
+                assert m.training is not frozen
+            if isinstance(m, _BatchNorm):
+                assert not m.training  # norm_eval
+
+
+def test_registered_and_buildable():
+    model = MODELS.build(dict(type='HoyerVGG', depth=11, widen_factor=0.125, out_indices=(4, )))
+    assert isinstance(model, HoyerVGG)
+
+
+@pytest.mark.parametrize('kwargs, field', [
+    (dict(depth=15), 'depth'),
+    (dict(out_indices=(2, 5)), 'out_indices'),
+    (dict(out_indices=(3, 2)), 'out_indices'),
+    (dict(out_indices=()), 'out_indices'),
+    (dict(widen_factor=0), 'widen_factor'),
+    (dict(widen_factor=-1.0), 'widen_factor'),
+    (dict(frozen_stages=7), 'frozen_stages'),
+])
+def test_bad_arguments_name_the_field(kwargs, field):
+    with pytest.raises((ValueError, KeyError), match=field):
+        HoyerVGG(**kwargs)

@@ -1,0 +1,122 @@
+"""The neuron maths against a float64 reference written with plain autograd."""
+import pytest
+import torch
+
+from mmdet_hoyer.models.layers import (clipped_moments, hoyer_extremum, spike,
+                                       hoyer_square, update_running)
+
+
+def reference(z64, theta64, per_channel=False, scale=0.5, lower=0.0, upper=2.0):
+    """Plain float64 formulas of the paper: u, c, E, spikes (straight-through), H."""
+    t = theta64.abs()
+    u = z64 / t
+    c = u.clamp(0, 1)
+    dims = (0, 2, 3) if per_channel else tuple(range(z64.dim()))
+    e = (c.detach().square().sum(dims) / c.detach().sum(dims))
+    e_b = e.reshape(1, -1, 1, 1) if per_channel else e
+    hard = (u >= e_b).to(u.dtype)
+    mask = ((u > lower) & (u <= upper)).to(u.dtype).detach()
+    sur = scale * u * mask
+    spikes = hard.detach() + (sur - sur.detach())
+    h = c.sum().square() / c.square().sum()
+    return u, e, spikes, h
+
+
+@pytest.mark.parametrize('per_channel', [False, True])
+def test_moments_extremum_and_hoyer_square_match_reference(per_channel):
+    g = torch.Generator().manual_seed(torch.seed() % 2**31)
+    z = torch.randn(4, 6, 5, 7, generator=g) * 1.5
+    theta = torch.tensor(0.8)
+    s1, s2 = clipped_moments(z, theta, per_channel)
+    e = hoyer_extremum(s1, s2, fallback=torch.ones(()))
+    h = hoyer_square(s1, s2)
+    _, e_ref, _, h_ref = reference(z.double(), theta.double(), per_channel)
+    assert s1.dtype == torch.float32
+    torch.testing.assert_close(e.double(), e_ref, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(h.double(), h_ref, rtol=1e-5, atol=1e-4)
+    assert ((e > 0) & (e <= 1)).all()
+
+
+@pytest.mark.parametrize('detach', [False, True])
+def test_hoyer_square_gradient_matches_reference(detach):
+    z = (torch.randn(3, 4, 6, 6) * 2).requires_grad_()
+    theta = torch.tensor(-0.6, requires_grad=True)  # |θ| is used: the sign is irrelevant
+    t = theta.abs().detach() if detach else theta.abs()
+    s1, s2 = clipped_moments(z, t)
+    hoyer_square(s1, s2).backward()
+
+    z64 = z.detach().double().requires_grad_()
+    th64 = theta.detach().double().requires_grad_()
+    t64 = th64.abs().detach() if detach else th64.abs()
+    c = (z64 / t64).clamp(0, 1)
+    (c.sum().square() / c.square().sum()).backward()
+    torch.testing.assert_close(z.grad.double(), z64.grad, rtol=1e-4, atol=1e-6)
+    if detach:
+        assert theta.grad is None or theta.grad.abs().item() == 0
+    else:
+        torch.testing.assert_close(theta.grad.double(), th64.grad, rtol=1e-4, atol=1e-5)
+        assert theta.grad.abs().item() > 0
+
+
+def test_spikes_and_surrogate_gradient_match_reference():
+    z = (torch.randn(2, 5, 8, 8) * 1.3).requires_grad_()
+    theta = torch.tensor(1.2, requires_grad=True)
+    with torch.no_grad():
+        s1, s2 = clipped_moments(z, theta.abs())
+        e = hoyer_extremum(s1, s2, torch.ones(()))
+    o = spike(z, theta.abs(), e)
+    assert o.dtype == z.dtype and set(o.unique().tolist()) <= {0.0, 1.0}
+    grad_out = torch.randn_like(o)
+    (o * grad_out).sum().backward()
+
+    z64 = z.detach().double().requires_grad_()
+    th64 = theta.detach().double().requires_grad_()
+    u64, e64, spikes64, _ = reference(z64, th64)
+    # forward: identical away from the threshold (float32 vs float64 rounding there)
+    far = (u64 - e64).abs() > 1e-5
+    assert torch.equal(o.double()[far], spikes64.detach()[far])
+    (spikes64 * grad_out.double()).sum().backward()
+    torch.testing.assert_close(z.grad.double(), z64.grad, rtol=1e-5, atol=1e-7)
+    torch.testing.assert_close(theta.grad.double(), th64.grad, rtol=1e-4, atol=1e-6)
+    # the surrogate is exactly 0.5 / |θ| inside (0, 2] of u and 0 outside
+    u = z.detach() / 1.2
+    inside = (u > 0) & (u <= 2)
+    torch.testing.assert_close(z.grad[inside], grad_out[inside] * 0.5 / 1.2)
+    assert (z.grad[~inside] == 0).all()
+
+
+def test_custom_surrogate_window_and_scale():
+    z = torch.linspace(-1, 4, 101).reshape(1, 1, 1, -1).requires_grad_()
+    o = spike(z, torch.tensor(1.0), torch.tensor(0.5), scale=1.0, lower=0.5, upper=1.5)
+    o.sum().backward()
+    u = z.detach()
+    expected = ((u > 0.5) & (u <= 1.5)).float()
+    assert torch.equal(z.grad, expected)
+
+
+def test_silent_input_has_no_nan():
+    z = -torch.rand(2, 3, 4, 4).requires_grad_()  # every c = 0
+    z.retain_grad()
+    theta = torch.tensor(1.0, requires_grad=True)
+    s1, s2 = clipped_moments(z, theta.abs(), per_channel=True)
+    e = hoyer_extremum(s1, s2, fallback=torch.full((3, ), 0.37))
+    assert torch.equal(e, torch.full((3, ), 0.37))
+    h = hoyer_square(s1, s2)
+    o = spike(z, theta.abs(), e)
+    (h + o.sum()).backward()
+    assert h.item() == 0 and o.sum().item() == 0
+    assert torch.isfinite(z.grad).all() and torch.isfinite(theta.grad).all()
+
+
+def test_extremum_never_zero_even_when_squares_underflow():
+    z = torch.full((1, 1, 4, 4), 1e-30)
+    s1, s2 = clipped_moments(z, torch.tensor(1.0))
+    e = hoyer_extremum(s1, s2, torch.ones(()))
+    assert e.item() > 0
+    assert spike(torch.zeros(1, 1, 2, 2), torch.tensor(1.0), e).sum() == 0
+
+
+def test_update_running_is_bn_style():
+    r = torch.tensor([1.0])
+    update_running(r, torch.tensor(0.5), momentum=0.1)
+    torch.testing.assert_close(r, torch.tensor([0.95]))

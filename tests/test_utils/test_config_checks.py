@@ -1,0 +1,23 @@
+import pytest
+from mmengine.config import Config
+
+from mmdet_hoyer.utils import check_data_paths
+
+
+def test_missing_data_root_names_field_and_layout(repo_root, tmp_path):
+    cfg = Config.fromfile(f'{repo_root}/configs/yolov3_hoyer_vgg.py')
+    cfg.train_dataloader.dataset.data_root = str(tmp_path / 'nowhere') + '/'
+    with pytest.raises(FileNotFoundError, match=r'train_dataloader\.dataset\.data_root.*COCO layout'):
+        check_data_paths(cfg)
+
+
+def test_existing_demo_set_passes(repo_root, tiny_digits):
+    cfg = Config.fromfile(f'{repo_root}/configs/demo/yolov3_hoyer_vgg_digits.py')
+    for split in ('train', 'val', 'test'):
+        cfg[f'{split}_dataloader'].dataset.data_root = tiny_digits + '/'
+    for split in ('val', 'test'):
+        cfg[f'{split}_evaluator'].ann_file = f'{tiny_digits}/annotations/instances_val.json'
+    check_data_paths(cfg)
+    cfg.val_evaluator.ann_file = f'{tiny_digits}/missing.json'
+    with pytest.raises(FileNotFoundError, match='val_evaluator.ann_file'):
+        check_data_paths(cfg)
