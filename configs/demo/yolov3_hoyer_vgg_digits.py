@@ -1,10 +1,10 @@
 # CPU-sized spiking YOLOv3 for the bundled digits demo set (tools/dataset_converters/
-# make_digits_detection.py): a quarter-width HoyerVGG16, 160 px input, 10 classes.
+# make_digits_detection.py): a quarter-width HoyerVGG16, 128 px input, 10 classes.
 _base_ = '../yolov3_hoyer_vgg.py'
 
 data_root = 'data/digits_det/'
 metainfo = dict(classes=('0', '1', '2', '3', '4', '5', '6', '7', '8', '9'))
-input_size = (160, 160)
+input_size = (128, 128)
 w = 0.25  # widen factor of every spiking part
 
 model = dict(
@@ -15,17 +15,17 @@ model = dict(
         num_classes=10,
         in_channels=[int(512 * w), int(256 * w), int(128 * w)],
         out_channels=[int(1024 * w), int(512 * w), int(256 * w)],
-        # digits are 16-55 px high after resizing to 160 px
-        anchor_generator=dict(base_sizes=[[(38, 46), (44, 54), (52, 62)],
-                                          [(26, 32), (30, 38), (34, 42)],
-                                          [(14, 18), (18, 23), (22, 27)]])),
+        # digits are 13-44 px high (5-37 px wide) after resizing to 128 px
+        anchor_generator=dict(base_sizes=[[(26, 38), (30, 44), (36, 50)],
+                                          [(18, 26), (21, 30), (24, 34)],
+                                          [(10, 14), (13, 18), (15, 22)]])),
     test_cfg=dict(score_thr=0.05, conf_thr=0.005, max_per_img=50))
 
 # no flips (digits are not mirror-symmetric), no crops that cut digits
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='RandomResize', scale=[(144, 144), (176, 176)], keep_ratio=True),
+    dict(type='RandomResize', scale=[(112, 112), (144, 144)], keep_ratio=True),
     dict(type='PhotoMetricDistortion'),
     dict(type='PackDetInputs')
 ]

@@ -72,7 +72,7 @@ def _render_image(rng: np.random.RandomState, pool: np.ndarray, labels: np.ndarr
                    and b[1] < box[3] + 2 for b in boxes):
                 continue
             region = img[y0:y0 + dh, x0:x0 + dw]
-            bg_lum = region.mean()
+            bg_lum = float((region @ np.array([0.299, 0.587, 0.114], np.float32)).mean())
             # ink contrasting with the local background, with random hue
             ink = rng.uniform(0, 90, 3) if bg_lum > 128 else rng.uniform(165, 255, 3)
             alpha = mask[..., None] * rng.uniform(0.8, 1.0)

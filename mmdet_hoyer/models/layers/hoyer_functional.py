@@ -178,6 +178,75 @@ def spike(z: Tensor,
     return _HoyerSpike.apply(z, theta_abs, extremum.detach(), scale, lower, upper)
 
 
+class _HoyerNeuronTrain(torch.autograd.Function):
+    """Training forward of the neuron in one pass: moments, extremum, spikes; one backward.
+
+    Saves only ``u = z/|θ|`` (float32). Backward combines the spike surrogate and, when the
+    moments' gradients are needed (regularizer), ``∂s1/∂u = 1``, ``∂s2/∂u = 2u`` inside (0, 1).
+    """
+
+    @staticmethod
+    def forward(ctx, z: Tensor, theta_abs: Tensor, fallback: Tensor, dims: Tuple[int, ...],
+                surrogate: Tuple[float, float, float], reg_theta_grad: bool):
+        t = theta_abs.detach().float()
+        u = z.detach().float() / t
+        c = u.clamp(0.0, 1.0)
+        s1 = c.sum(dims)
+        s2 = c.square_().sum(dims)
+        e = hoyer_extremum(s1, s2, fallback)
+        spikes = (u >= channel_view(e, z.dim())).to(z.dtype)
+        ctx.save_for_backward(u, t)
+        ctx.surrogate = surrogate
+        ctx.reg_theta_grad = reg_theta_grad
+        ctx.z_dtype = z.dtype
+        ctx.mark_non_differentiable(e)
+        return spikes, e, s1, s2
+
+    @staticmethod
+    def backward(ctx, grad_o, _grad_e, g1, g2):
+        u, t = ctx.saved_tensors
+        scale, lower, upper = ctx.surrogate
+        grad_u = grad_o.float() * scale
+        grad_u.mul_((u > lower) & (u <= upper))
+        grad_t = None
+        need_t = ctx.needs_input_grad[1]
+        if need_t:
+            grad_t = -torch.vdot(grad_u.reshape(-1), u.reshape(-1))
+        if g1 is not None or g2 is not None:
+            ndim = u.dim()
+            g1 = channel_view(g1, ndim) if g1 is not None else torch.zeros((), device=u.device)
+            g2 = channel_view(g2, ndim) if g2 is not None else torch.zeros((), device=u.device)
+            reg = (2.0 * g2) * u + g1
+            reg.mul_((u > 0) & (u < 1))
+            if need_t and ctx.reg_theta_grad:
+                grad_t = grad_t - torch.vdot(reg.reshape(-1), u.reshape(-1))
+            grad_u.add_(reg)
+        grad_z = grad_u.div_(t).to(ctx.z_dtype) if ctx.needs_input_grad[0] else None
+        if grad_t is not None:
+            grad_t = (grad_t / t).reshape(t.shape)
+        return grad_z, grad_t, None, None, None, None
+
+
+def hoyer_neuron_train(z: Tensor,
+                       theta_abs: Tensor,
+                       fallback: Tensor,
+                       per_channel: bool = False,
+                       surrogate: Tuple[float, float, float] = (0.5, 0.0, 2.0),
+                       reg_theta_grad: bool = True) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
+    """The neuron's training step, fused: equal to composing the functions above.
+
+    ``s1, s2 = clipped_moments(z, |θ|)``, ``E = hoyer_extremum(s1, s2, fallback)`` and
+    ``o = spike(z, |θ|, E, *surrogate)``, computed with one clamp and one saved tensor.
+
+    Returns:
+        ``(o, E, s1, s2)``. ``o`` carries the surrogate gradient; ``s1``/``s2`` carry the
+        moments' gradient (to feed :func:`hoyer_square`); with ``reg_theta_grad=False`` the
+        moments' gradient reaches ``z`` but not ``θ`` (regularizing ``clamp(z, 0, |θ|.detach())``).
+    """
+    return _HoyerNeuronTrain.apply(z, theta_abs, fallback, reduce_dims(z, per_channel),
+                                   tuple(float(v) for v in surrogate), reg_theta_grad)
+
+
 def firing_rate(spikes: Tensor, dims: Optional[Sequence[int]] = None) -> Tensor:
     """Fraction of ones in a binary spike tensor (float32)."""
     if dims is None:

@@ -6,8 +6,8 @@ from torch import Tensor, nn
 
 from mmdet.registry import MODELS
 
-from .hoyer_functional import (clipped_moments, firing_rate, hoyer_extremum, spike,
-                               hoyer_square, update_running)
+from .hoyer_functional import (firing_rate, hoyer_neuron_train, hoyer_square, spike,
+                               update_running)
 
 #: |θ| is clamped to at least this value so that ``u = z/|θ|`` stays finite.
 THETA_EPS = 1e-4
@@ -131,19 +131,13 @@ class HoyerSpike(nn.Module):
                     f'HoyerSpike(mode="channel") was built for {self.running_extremum.numel()} '
                     f'channels and got an input with {z.shape[1]} (shape {tuple(z.shape)})')
             self.running_extremum = torch.ones(z.shape[1], device=z.device)
-        if self.regularize:
-            theta_reg = theta_abs.detach() if self.detach_threshold else theta_abs
-            s1, s2 = clipped_moments(z, theta_reg, per_channel)
-            self.hoyer_loss = hoyer_square(s1, s2)
-        else:
-            with torch.no_grad():
-                s1, s2 = clipped_moments(z.detach(), theta_abs.detach(), per_channel)
-            self.hoyer_loss = None
         running = self.running_extremum if per_channel else self.running_extremum.reshape(())
-        e = hoyer_extremum(s1, s2, fallback=running)
+        spikes, e, s1, s2 = hoyer_neuron_train(z, theta_abs, running, per_channel,
+                                               self.surrogate,
+                                               reg_theta_grad=not self.detach_threshold)
+        self.hoyer_loss = hoyer_square(s1, s2) if self.regularize else None
         update_running(self.running_extremum, e.reshape(self.running_extremum.shape),
                        self.momentum)
-        spikes = spike(z, theta_abs, e, *self.surrogate)
         if self.record_stats:
             self.last_firing_rate = firing_rate(spikes.detach())
             self.last_extremum = e.detach().mean()

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from mmdet_hoyer.models.layers import (clipped_moments, hoyer_extremum, spike,
+from mmdet_hoyer.models.layers import (clipped_moments, hoyer_extremum, hoyer_neuron_train, spike,
                                        hoyer_square, update_running)
 
 
@@ -120,3 +120,30 @@ def test_update_running_is_bn_style():
     r = torch.tensor([1.0])
     update_running(r, torch.tensor(0.5), momentum=0.1)
     torch.testing.assert_close(r, torch.tensor([0.95]))
+
+
+@pytest.mark.parametrize('per_channel', [False, True])
+@pytest.mark.parametrize('reg_theta_grad', [True, False])
+def test_fused_training_step_equals_the_composed_functions(per_channel, reg_theta_grad):
+    z = (torch.randn(3, 4, 6, 5) * 1.4)
+    grad_o = torch.randn(3, 4, 6, 5)
+    results = []
+    for fused in (True, False):
+        zz = z.clone().requires_grad_()
+        theta = torch.tensor(0.9, requires_grad=True)
+        fallback = torch.ones(4) if per_channel else torch.ones(())
+        if fused:
+            o, e, s1, s2 = hoyer_neuron_train(zz, theta.abs(), fallback, per_channel,
+                                              reg_theta_grad=reg_theta_grad)
+        else:
+            t_reg = theta.abs() if reg_theta_grad else theta.abs().detach()
+            s1, s2 = clipped_moments(zz, t_reg, per_channel)
+            e = hoyer_extremum(s1, s2, fallback)
+            o = spike(zz, theta.abs(), e)
+        ((o * grad_o).sum() + 3.0 * hoyer_square(s1, s2)).backward()
+        results.append((o.detach(), e, zz.grad, theta.grad))
+    (o_f, e_f, gz_f, gt_f), (o_c, e_c, gz_c, gt_c) = results
+    torch.testing.assert_close(e_f, e_c)
+    assert torch.equal(o_f, o_c)
+    torch.testing.assert_close(gz_f, gz_c, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(gt_f, gt_c, rtol=1e-4, atol=1e-5)
