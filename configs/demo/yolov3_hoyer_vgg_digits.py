@@ -61,8 +61,8 @@ test_evaluator = val_evaluator
 
 # from scratch with Adam, as the authors train their SNNs (their VGG16: Adam, lr 1e-4 at batch
 # 128); warm-up then cosine decay, in epochs sized for ~15 min on 2 CPU cores
-max_epochs = 30
-train_cfg = dict(max_epochs=max_epochs, val_interval=10)
+max_epochs = 16
+train_cfg = dict(max_epochs=max_epochs, val_interval=4)
 optim_wrapper = dict(
     optimizer=dict(_delete_=True, type='AdamW', lr=2e-3, weight_decay=5e-4),
     clip_grad=dict(max_norm=35, norm_type=2))
@@ -72,7 +72,7 @@ param_scheduler = [
 ]
 default_hooks = dict(
     logger=dict(interval=20),
-    checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=1))
+    checkpoint=dict(type='CheckpointHook', interval=4, max_keep_ckpts=1))
 auto_scale_lr = dict(base_batch_size=16)
 custom_hooks = [
     dict(type='HoyerRegularizerHook', loss_weight=1e-8, interval=20),

@@ -24,6 +24,12 @@ MMCV_VERSION=2.1.0
 MAX_JOBS="${MAX_JOBS:-$(nproc)}"
 
 log() { printf '[setup] %s\n' "$*"; }
+# pip prints one warning per package for find-links/index locations that do not exist on a
+# given machine; drop only those lines, keep pip's exit status.
+pip_q() {
+  "${PIP[@]}" "$@" 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
+  return "${PIPESTATUS[0]}"
+}
 
 # A stamp of everything that decides the environment's content: re-run only on change.
 STAMP_SRC="$(cat requirements/*.txt setup.py tools/misc/setup_env.sh | sha1sum | cut -c1-16)"
@@ -42,8 +48,8 @@ PY="$VENV/bin/python"
 PIP=("$PY" -m pip --disable-pip-version-check)
 
 log "installing torch==$TORCH_VERSION torchvision==$TORCHVISION_VERSION and build tools"
-"${PIP[@]}" install -q "torch==$TORCH_VERSION" "torchvision==$TORCHVISION_VERSION"
-"${PIP[@]}" install -q "setuptools>=77.0.3,<81" wheel ninja psutil
+pip_q install -q "torch==$TORCH_VERSION" "torchvision==$TORCHVISION_VERSION"
+pip_q install -q "setuptools>=77.0.3,<81" wheel ninja psutil
 
 # ---------------------------------------------------------------- mmcv (compiled ops)
 if [ -z "${MMCV_FORCE_CUDA:-}" ]; then
@@ -57,7 +63,7 @@ WHEEL_DIR="$CACHE/wheels/mmcv-$MMCV_VERSION-torch$TORCH_VERSION-$PYTAG-$FLAVOUR"
 if ! ls "$WHEEL_DIR"/mmcv-"$MMCV_VERSION"-*.whl >/dev/null 2>&1; then
   log "no cached mmcv wheel in $WHEEL_DIR: building mmcv $MMCV_VERSION from source ($FLAVOUR ops, MAX_JOBS=$MAX_JOBS)"
   BUILD="$(mktemp -d)"
-  "${PIP[@]}" download -q --no-deps --no-binary :all: "mmcv==$MMCV_VERSION" -d "$BUILD"
+  pip_q download -q --no-deps --no-binary :all: "mmcv==$MMCV_VERSION" -d "$BUILD"
   tar -xzf "$BUILD"/mmcv-"$MMCV_VERSION".tar.gz -C "$BUILD"
   SRC="$BUILD/mmcv-$MMCV_VERSION"
   # torch >= 2.14 headers #error below C++20; mmcv's own flag comes last, so patch it.
@@ -77,10 +83,10 @@ if ! ls "$WHEEL_DIR"/mmcv-"$MMCV_VERSION"-*.whl >/dev/null 2>&1; then
 else
   log "using cached mmcv wheel from $WHEEL_DIR"
 fi
-"${PIP[@]}" install -q --no-deps "$WHEEL_DIR"/mmcv-"$MMCV_VERSION"-*.whl
+pip_q install -q --no-deps "$WHEEL_DIR"/mmcv-"$MMCV_VERSION"-*.whl
 
 log "installing requirements and mmdet-hoyer (editable)"
-"${PIP[@]}" install -q -r requirements/runtime.txt -r requirements/tests.txt
-"${PIP[@]}" install -q --no-deps --no-build-isolation -e .
+pip_q install -q -r requirements/runtime.txt -r requirements/tests.txt
+pip_q install -q --no-deps --no-build-isolation -e .
 "$PY" -c "import mmcv.ops, mmdet, mmdet_hoyer; print('[setup] ok: mmcv', mmcv.__version__, 'mmdet', mmdet.__version__)"
 echo "$STAMP_SRC" >"$STAMP_FILE"

@@ -2,7 +2,7 @@
 from collections import OrderedDict
 from typing import Sequence, Tuple
 
-from mmcv.cnn import build_activation_layer, build_conv_layer, build_norm_layer
+from mmcv.cnn import build_conv_layer, build_norm_layer
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 from torch.nn.modules.batchnorm import _BatchNorm
@@ -25,7 +25,8 @@ class ConvPoolNormAct(nn.Sequential):
         if pool:
             layers.append(('pool', nn.MaxPool2d(kernel_size=2, stride=2)))
         layers.append(('bn', build_norm_layer(norm_cfg, out_channels)[1]))
-        layers.append(('act', build_activation_layer(act_cfg)))
+        # mmdet's registry (not mmcv's root one) so HoyerSpike resolves without a default scope
+        layers.append(('act', MODELS.build(act_cfg)))
         super().__init__(OrderedDict(layers))
 
 

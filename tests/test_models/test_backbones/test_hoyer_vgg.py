@@ -88,3 +88,16 @@ def test_registered_and_buildable():
 def test_bad_arguments_name_the_field(kwargs, field):
     with pytest.raises((ValueError, KeyError), match=field):
         HoyerVGG(**kwargs)
+
+
+def test_builds_from_python_without_a_registry_scope(repo_root):
+    """Plain-Python use (no Runner, no register_all_modules) still finds HoyerSpike."""
+    import subprocess
+    import sys
+    code = ('import torch; from mmdet_hoyer.models.backbones import HoyerVGG; '
+            'm = HoyerVGG(depth=11, widen_factor=0.125); '
+            'print(tuple(o.shape[1] for o in m(torch.rand(2, 3, 64, 64))))')
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                         cwd=repo_root, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().endswith('(32, 64, 64)')
