@@ -41,7 +41,10 @@ def main():
         cfg.test_evaluator = [cfg.test_evaluator] if isinstance(cfg.test_evaluator, dict) \
             else list(cfg.test_evaluator)
         cfg.test_evaluator.append(dict(type='DumpDetResults', out_file_path=args.out))
-    check_data_paths(cfg, splits=('test', ))
+    try:
+        check_data_paths(cfg, splits=('test', ))
+    except FileNotFoundError as e:  # a clear message, not a traceback
+        raise SystemExit(f'error: {e}')
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     metrics = runner.test()
     if is_main_process():

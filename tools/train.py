@@ -37,7 +37,10 @@ def main():
         cfg.resume, cfg.load_from = True, None
     elif args.resume is not None:
         cfg.resume, cfg.load_from = True, args.resume
-    check_data_paths(cfg)
+    try:
+        check_data_paths(cfg)
+    except FileNotFoundError as e:  # a clear message, not a traceback
+        raise SystemExit(f'error: {e}')
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     runner.train()
 

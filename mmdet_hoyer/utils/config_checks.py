@@ -43,8 +43,8 @@ def check_data_paths(cfg: Config, splits=('train', 'val', 'test')) -> None:
                 if not osp.exists(full):
                     raise FileNotFoundError(
                         f'{where}.ann_file: {full!r} does not exist. Expected {hint}.')
-    for split in splits[1:]:
-        evaluator = cfg.get(f'{split}_evaluator')
+    for split in splits:
+        evaluator = cfg.get(f'{split}_evaluator') if split != 'train' else None
         for ev in evaluator if isinstance(evaluator, list) else [evaluator]:
             ann = ev.get('ann_file') if isinstance(ev, dict) else None
             if ann and not osp.exists(ann):

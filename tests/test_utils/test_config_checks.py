@@ -21,3 +21,24 @@ def test_existing_demo_set_passes(repo_root, tiny_digits):
     cfg.val_evaluator.ann_file = f'{tiny_digits}/missing.json'
     with pytest.raises(FileNotFoundError, match='val_evaluator.ann_file'):
         check_data_paths(cfg)
+
+
+def test_test_split_checks_its_evaluator_too(repo_root, tiny_digits):
+    cfg = Config.fromfile(f'{repo_root}/configs/demo/yolov3_hoyer_vgg_digits.py')
+    cfg.test_dataloader.dataset.data_root = tiny_digits + '/'
+    cfg.test_evaluator.ann_file = f'{tiny_digits}/nowhere.json'
+    with pytest.raises(FileNotFoundError, match='test_evaluator.ann_file'):
+        check_data_paths(cfg, splits=('test', ))
+
+
+def test_train_cli_stops_with_the_message_not_a_traceback(repo_root, tmp_path):
+    import subprocess
+    import sys
+    proc = subprocess.run(
+        [sys.executable, f'{repo_root}/tools/train.py', f'{repo_root}/configs/yolov3_hoyer_vgg.py',
+         '--work-dir', str(tmp_path), '--cfg-options',
+         f'train_dataloader.dataset.data_root={tmp_path}/missing/'],
+        capture_output=True, text=True, cwd=repo_root, timeout=300)
+    assert proc.returncode != 0
+    assert 'error: train_dataloader.dataset.data_root' in proc.stderr
+    assert 'Traceback' not in proc.stderr
