@@ -11,9 +11,10 @@ low-latency spiking neural networks* (arXiv 2212.10170):
 * ``H(c) = (Σ|c|)² / Σc²`` - the Hoyer-square regularizer.
 
 Both statistics share two sums, ``s1 = Σc`` and ``s2 = Σc²`` (``c ≥ 0`` so ``|c| = c``):
-``E = s2 / s1`` and ``H = s1² / s2``. :func:`clipped_moments` computes them in one pass with a
-closed-form backward that saves only ``z`` (the notes' fused formulation), and
-:func:`spike` thresholds ``z`` with a custom backward that also saves only ``z``.
+``E = s2 / s1`` and ``H = s1² / s2``. The small functions below (:func:`clipped_moments`,
+:func:`hoyer_extremum`, :func:`hoyer_square`, :func:`spike`) are the readable definitions;
+:func:`hoyer_neuron_train` fuses the training step (one clamp, two reductions, one saved tensor,
+a closed-form backward) and is tested to equal their composition.
 
 Everything that is a statistic (``s1``, ``s2``, ``E``, ``H``) is computed in float32 whatever
 the input dtype, so mixed precision changes neither the thresholds nor the regularizer.
@@ -47,39 +48,6 @@ def reduce_dims(x: Tensor, per_channel: bool) -> Tuple[int, ...]:
     return tuple(range(x.dim()))
 
 
-class _ClippedMoments(torch.autograd.Function):
-    """``(s1, s2) = (Σ clamp(z/t, 0, 1), Σ clamp(z/t, 0, 1)²)`` with a backward saving only z."""
-
-    @staticmethod
-    def forward(ctx, z: Tensor, theta_abs: Tensor,
-                dims: Tuple[int, ...]) -> Tuple[Tensor, Tensor]:
-        c = (z.float() / theta_abs.float()).clamp_(0.0, 1.0)
-        s1 = c.sum(dims)
-        s2 = c.square_().sum(dims)
-        ctx.save_for_backward(z, theta_abs)
-        ctx.dims = dims
-        return s1, s2
-
-    @staticmethod
-    def backward(ctx, g1: Tensor, g2: Tensor):
-        z, theta_abs = ctx.saved_tensors
-        t = theta_abs.float()
-        u = z.float() / t
-        inside = (u > 0) & (u < 1)  # clamp passes the gradient strictly inside (0, 1)
-        ndim = z.dim()
-        g1 = channel_view(g1, ndim) if g1 is not None else 0.0
-        g2 = channel_view(g2, ndim) if g2 is not None else 0.0
-        # dL/du = g1 + 2 u g2 inside the clip range, 0 outside
-        grad_u = torch.where(inside, g1 + 2.0 * u * g2, torch.zeros((), device=u.device))
-        grad_z = grad_t = None
-        if ctx.needs_input_grad[0]:
-            grad_z = (grad_u / t).to(z.dtype)
-        if ctx.needs_input_grad[1]:
-            # u = z / t  =>  du/dt = -u / t
-            grad_t = (-(grad_u * u).sum() / t).reshape(theta_abs.shape).to(theta_abs.dtype)
-        return grad_z, grad_t, None
-
-
 def clipped_moments(z: Tensor, theta_abs: Tensor,
                     per_channel: bool = False) -> Tuple[Tensor, Tensor]:
     """First and second moments of the clipped membrane potential ``c = clamp(z/|θ|, 0, 1)``.
@@ -91,9 +59,12 @@ def clipped_moments(z: Tensor, theta_abs: Tensor,
 
     Returns:
         ``(s1, s2)``: float32 ``Σc`` and ``Σc²``, scalars or ``(C,)`` vectors. Gradients flow to
-        ``z`` and ``theta_abs`` (zero where ``c`` is clipped).
+        ``z`` and ``theta_abs`` (zero where ``c`` is clipped) through plain autograd: this is the
+        readable form that :func:`hoyer_neuron_train` fuses (and is tested against).
     """
-    return _ClippedMoments.apply(z, theta_abs, reduce_dims(z, per_channel))
+    dims = reduce_dims(z, per_channel)
+    c = (z.float() / theta_abs.float()).clamp(0.0, 1.0)
+    return c.sum(dims), c.square().sum(dims)
 
 
 def hoyer_extremum(s1: Tensor, s2: Tensor, fallback: Tensor) -> Tensor:
