@@ -102,13 +102,20 @@ def update_running(running: Tensor, value: Tensor, momentum: float) -> None:
         running.mul_(1.0 - momentum).add_(value.detach().to(running.dtype), alpha=momentum)
 
 
+def _surrogate_grad(grad_o: Tensor, u: Tensor,
+                    surrogate: Tuple[float, float, float]) -> Tensor:
+    """Box-car surrogate: ``∂L/∂u = scale·1[lower < u ≤ upper]·∂L/∂o`` (float32, new tensor)."""
+    scale, lower, upper = surrogate
+    return (grad_o.float() * scale).mul_((u > lower) & (u <= upper))
+
+
 class _HoyerSpike(torch.autograd.Function):
     """``o = 1[z/t ≥ E]`` with the box-car surrogate ``∂o/∂u = scale·1[lower < u ≤ upper]``."""
 
     @staticmethod
     def forward(ctx, z: Tensor, theta_abs: Tensor, extremum: Tensor, scale: float,
                 lower: float, upper: float) -> Tensor:
-        u = z / theta_abs.to(z.dtype)
+        u = z.float() / theta_abs.float()  # float32 as in the training step
         ctx.save_for_backward(z, theta_abs)
         ctx.surrogate = (scale, lower, upper)
         return (u >= channel_view(extremum, z.dim())).to(z.dtype)
@@ -116,16 +123,14 @@ class _HoyerSpike(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_o: Tensor):
         z, theta_abs = ctx.saved_tensors
-        scale, lower, upper = ctx.surrogate
         t = theta_abs.float()
         u = z.float() / t
-        grad_u = torch.where((u > lower) & (u <= upper), grad_o.float() * scale,
-                             torch.zeros((), device=u.device))
-        grad_z = grad_t = None
-        if ctx.needs_input_grad[0]:
-            grad_z = (grad_u / t).to(z.dtype)
+        grad_u = _surrogate_grad(grad_o, u, ctx.surrogate)
+        grad_t = None
         if ctx.needs_input_grad[1]:
-            grad_t = (-(grad_u * u).sum() / t).reshape(theta_abs.shape).to(theta_abs.dtype)
+            grad_t = (-torch.vdot(grad_u.reshape(-1), u.reshape(-1)) / t).reshape(
+                theta_abs.shape).to(theta_abs.dtype)
+        grad_z = grad_u.div_(t).to(z.dtype) if ctx.needs_input_grad[0] else None
         return grad_z, grad_t, None, None, None, None
 
 
@@ -176,9 +181,7 @@ class _HoyerNeuronTrain(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_o, _grad_e, g1, g2):
         u, t = ctx.saved_tensors
-        scale, lower, upper = ctx.surrogate
-        grad_u = grad_o.float() * scale
-        grad_u.mul_((u > lower) & (u <= upper))
+        grad_u = _surrogate_grad(grad_o, u, ctx.surrogate)
         grad_t = None
         need_t = ctx.needs_input_grad[1]
         if need_t:
