@@ -3,9 +3,11 @@ PY        := .venv/bin/python
 DATA      := data/digits_det
 DEMO_SNN  := configs/demo/yolov3_hoyer_vgg_digits.py
 DEMO_ANN  := configs/demo/yolov3_vgg_ann_digits.py
+CLS_SNN   := configs/demo/hoyer_vgg_digits_cls.py
+CLS_ANN   := configs/demo/vgg_ann_digits_cls.py
 WORK      := work_dirs
 
-.PHONY: setup demo demo-ann demo-data demo-table test clean-demo
+.PHONY: setup demo demo-ann demo-data demo-pretrain demo-pretrain-ann demo-table demo-stats test clean-demo
 
 ## set up .venv (torch, mmcv built once and cached in ~/.cache/mmdet-hoyer, mmdet, this package)
 setup:
@@ -16,24 +18,40 @@ demo-data: setup
 	@test -f $(DATA)/annotations/instances_val.json || \
 		$(PY) tools/dataset_converters/make_digits_detection.py --out-dir $(DATA)
 
-## train + evaluate the spiking YOLOv3 on the demo set and print the results table
-demo: demo-data
+## stage 1: pretrain the spiking backbone on the training split's digit crops (~3 min)
+demo-pretrain: demo-data
+	@test -f $(WORK)/demo_snn_cls/iter_800.pth || \
+		$(PY) tools/train.py $(CLS_SNN) --work-dir $(WORK)/demo_snn_cls
+
+demo-pretrain-ann: demo-data
+	@test -f $(WORK)/demo_ann_cls/iter_800.pth || \
+		$(PY) tools/train.py $(CLS_ANN) --work-dir $(WORK)/demo_ann_cls
+
+## stage 2: train + evaluate the spiking YOLOv3 on the demo set, spike statistics, results table
+demo: demo-pretrain
 	$(PY) tools/train.py $(DEMO_SNN) --work-dir $(WORK)/demo_snn
 	$(PY) tools/test.py $(DEMO_SNN) $$(cat $(WORK)/demo_snn/last_checkpoint) --work-dir $(WORK)/demo_snn
-	$(MAKE) --no-print-directory demo-table
+	$(MAKE) --no-print-directory demo-stats demo-table
 
 ## the same for the ANN twin (BN + ReLU), for the SNN/ANN comparison
-demo-ann: demo-data
+demo-ann: demo-pretrain-ann
 	$(PY) tools/train.py $(DEMO_ANN) --work-dir $(WORK)/demo_ann
 	$(PY) tools/test.py $(DEMO_ANN) $$(cat $(WORK)/demo_ann/last_checkpoint) --work-dir $(WORK)/demo_ann
 	$(MAKE) --no-print-directory demo-table
 
+## firing rates, thresholds, membrane histograms and energy of the demo SNN (200 val images)
+demo-stats:
+	$(PY) tools/analysis_tools/spike_stats.py $(DEMO_SNN) $$(cat $(WORK)/demo_snn/last_checkpoint) \
+		--num-images 200 --out-dir $(WORK)/demo_snn/spike_stats
+
 demo-table:
 	$(PY) tools/analysis_tools/results_table.py $(WORK)/demo_snn $(WORK)/demo_ann
+	@test -f $(WORK)/demo_ann/test_metrics.json && test -f $(WORK)/demo_snn/spike_stats/stats.json && \
+		$(PY) tools/analysis_tools/compare.py $(WORK)/demo_snn $(WORK)/demo_ann || true
 
 ## run the test suite (CPU)
 test: setup
 	$(PY) -m pytest tests -q -p no:cacheprovider
 
 clean-demo:
-	rm -rf $(WORK)/demo_snn $(WORK)/demo_ann
+	rm -rf $(WORK)/demo_snn $(WORK)/demo_ann $(WORK)/demo_snn_cls $(WORK)/demo_ann_cls

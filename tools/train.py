@@ -8,7 +8,8 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import mmdet_hoyer  # noqa: F401  (registers the plugin; torch>=2.6 checkpoint loading)
-from mmdet_hoyer.utils import check_data_paths, load_config, parse_with_common_args
+from mmdet_hoyer.utils import (check_data_paths, check_pretrained_paths, load_config,
+                               parse_with_common_args)
 
 
 def parse_args():
@@ -39,6 +40,7 @@ def main():
         cfg.resume, cfg.load_from = True, args.resume
     try:
         check_data_paths(cfg)
+        check_pretrained_paths(cfg)
     except FileNotFoundError as e:  # a clear message, not a traceback
         raise SystemExit(f'error: {e}')
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)

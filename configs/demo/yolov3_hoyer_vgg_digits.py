@@ -1,5 +1,8 @@
 # CPU-sized spiking YOLOv3 for the bundled digits demo set (tools/dataset_converters/
 # make_digits_detection.py): a quarter-width HoyerVGG16, 128 px input, 10 classes.
+# Stage 2 of the demo: the backbone starts from stage 1 (hoyer_vgg_digits_cls.py, spiking
+# HoyerVGG16 pretrained on the training split's digit crops), as the authors' detectors start
+# from their ImageNet-trained spiking backbone; neck and head train from scratch.
 _base_ = '../yolov3_hoyer_vgg.py'
 
 data_root = 'data/digits_det/'
@@ -7,8 +10,12 @@ metainfo = dict(classes=('0', '1', '2', '3', '4', '5', '6', '7', '8', '9'))
 input_size = (128, 128)
 w = 0.25  # widen factor of every spiking part
 
+pretrained = 'work_dirs/demo_snn_cls/iter_800.pth'  # written by stage 1 (`make demo`)
+
 model = dict(
-    backbone=dict(widen_factor=w),
+    backbone=dict(
+        widen_factor=w,
+        init_cfg=dict(type='Pretrained', checkpoint=pretrained, prefix='backbone.')),
     neck=dict(in_channels=[int(512 * w), int(512 * w), int(256 * w)],
               out_channels=[int(512 * w), int(256 * w), int(128 * w)]),
     bbox_head=dict(

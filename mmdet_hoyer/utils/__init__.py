@@ -1,7 +1,8 @@
 from .checkpoint import allow_mmengine_checkpoints
 from .cli import load_config, parse_with_common_args
-from .config_checks import check_data_paths
+from .config_checks import check_data_paths, check_pretrained_paths
 
 __all__ = [
-    'allow_mmengine_checkpoints', 'check_data_paths', 'load_config', 'parse_with_common_args'
+    'allow_mmengine_checkpoints', 'check_data_paths', 'check_pretrained_paths', 'load_config',
+    'parse_with_common_args'
 ]

@@ -51,3 +51,34 @@ def check_data_paths(cfg: Config, splits=('train', 'val', 'test')) -> None:
                 raise FileNotFoundError(
                     f'{split}_evaluator.ann_file: {ann!r} does not exist (the metric reads the '
                     'ground truth from it).')
+
+
+def _pretrained_inits(cfg, path: str) -> Iterator[Tuple[str, dict]]:
+    """Yield ``(config path, init cfg)`` for every ``type='Pretrained'`` init in ``cfg``."""
+    if isinstance(cfg, dict):
+        if cfg.get('type') == 'Pretrained' and 'checkpoint' in cfg:
+            yield path, cfg
+        for k, v in cfg.items():
+            yield from _pretrained_inits(v, f'{path}.{k}')
+    elif isinstance(cfg, (list, tuple)):
+        for i, v in enumerate(cfg):
+            yield from _pretrained_inits(v, f'{path}[{i}]')
+
+
+def check_pretrained_paths(cfg: Config) -> None:
+    """Raise ``FileNotFoundError`` naming the field when a local ``Pretrained`` checkpoint (or
+    ``load_from``) that training would load does not exist. URLs and ``scheme://`` paths are
+    left to MMEngine (they cannot be checked offline)."""
+    found = list(_pretrained_inits(cfg.get('model'), 'model'))
+    if cfg.get('load_from'):
+        found.append(('load_from', dict(checkpoint=cfg.get('load_from'))))
+    for where, init in found:
+        ckpt = init['checkpoint']
+        if not isinstance(ckpt, str) or '://' in ckpt:
+            continue
+        if not osp.isfile(ckpt):
+            field = where if where == 'load_from' else f'{where}.checkpoint'
+            raise FileNotFoundError(
+                f'{field}: checkpoint {ckpt!r} does not exist (cwd {osp.abspath(".")}). '
+                'Produce it first (the demo pretrains its backbone with `make demo`, see README) '
+                f'or train from scratch with --cfg-options {where}=None.')

@@ -1,5 +1,6 @@
-"""End to end on a tiny generated set: MMEngine's Runner trains the demo config, validates with
-CocoMetric (real NMS), saves a checkpoint; tools/test.py on it reproduces the metrics."""
+"""End to end on a tiny generated set, both demo stages: MMEngine's Runner pretrains the spiking
+backbone on box crops (ClassificationAccuracy), the detector loads it, trains, validates with
+CocoMetric (real NMS) and saves a checkpoint; tools/test.py on it reproduces the metrics."""
 import json
 import os
 import os.path as osp
@@ -14,11 +15,76 @@ from mmengine.runner import Runner
 from mmdet_hoyer.models.layers import HoyerSpike
 
 
-def tiny_options(data_root: str, work_dir: str) -> dict:
-    w = 0.125
+W = 0.125
+
+
+def cls_options(data_root: str, work_dir: str) -> dict:
+    return {
+        'work_dir': work_dir,
+        'model.backbone.widen_factor': W,
+        'train_dataloader.batch_size': 16,
+        'train_dataloader.num_workers': 0,
+        'train_dataloader.persistent_workers': False,
+        'val_dataloader.num_workers': 0,
+        'val_dataloader.persistent_workers': False,
+        'test_dataloader.num_workers': 0,
+        'test_dataloader.persistent_workers': False,
+        'train_dataloader.dataset.data_root': data_root + '/',
+        'val_dataloader.dataset.data_root': data_root + '/',
+        'test_dataloader.dataset.data_root': data_root + '/',
+        'train_cfg.max_iters': 6,
+        'train_cfg.val_interval': 6,
+        'param_scheduler.0.end': 6,
+        'default_hooks.checkpoint.interval': 6,
+        'default_hooks.logger.interval': 1,
+        'custom_hooks.0.interval': 2,
+        'randomness': dict(seed=0),
+    }
+
+
+@pytest.fixture(scope='module')
+def pretrained(tiny_digits, repo_root, tmp_path_factory):
+    work_dir = str(tmp_path_factory.mktemp('work_cls'))
+    cfg = Config.fromfile(f'{repo_root}/configs/demo/hoyer_vgg_digits_cls.py')
+    cfg.merge_from_dict(cls_options(tiny_digits, work_dir))
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    return dict(runner=runner, checkpoint=osp.join(work_dir, 'iter_6.pth'))
+
+
+def test_pretraining_stage_trains_validates_and_saves(pretrained):
+    runner = pretrained['runner']
+    scalars = runner.message_hub.log_scalars
+    assert 0 < scalars['train/loss_hoyer'].current() < float('inf')
+    assert 0 < scalars['train/loss_cls'].current() < float('inf')
+    top1 = runner.message_hub.get_info('val/accuracy/top1', None)
+    if top1 is None:
+        top1 = scalars['val/accuracy/top1'].current()
+    assert 0 <= top1 <= 1
+    assert 0 < scalars['val/spike_rate'].current() < 1
+    assert osp.isfile(pretrained['checkpoint'])
+
+
+def test_detector_loads_pretrained_backbone(pretrained, repo_root):
+    from mmdet.registry import MODELS
+    cfg = Config.fromfile(f'{repo_root}/configs/demo/yolov3_hoyer_vgg_digits.py')
+    cfg.merge_from_dict(tiny_options('unused', 'unused', pretrained['checkpoint']))
+    detector = MODELS.build(cfg.model)
+    detector.init_weights()
+    state = torch.load(pretrained['checkpoint'], map_location='cpu')['state_dict']
+    backbone = detector.backbone.state_dict()
+    loaded = {k[len('backbone.'):]: v for k, v in state.items() if k.startswith('backbone.')}
+    assert set(loaded) == set(backbone)  # weights, BN statistics, θ and running thresholds
+    for k, v in loaded.items():
+        assert torch.equal(backbone[k], v), k
+
+
+def tiny_options(data_root: str, work_dir: str, backbone_ckpt: str) -> dict:
+    w = W
     return {
         'work_dir': work_dir,
         'model.backbone.widen_factor': w,
+        'model.backbone.init_cfg.checkpoint': backbone_ckpt,
         'model.neck.in_channels': [int(512 * w), int(512 * w), int(256 * w)],
         'model.neck.out_channels': [int(512 * w), int(256 * w), int(128 * w)],
         'model.bbox_head.in_channels': [int(512 * w), int(256 * w), int(128 * w)],
@@ -49,10 +115,10 @@ def tiny_options(data_root: str, work_dir: str) -> dict:
 
 
 @pytest.fixture(scope='module')
-def trained(tiny_digits, repo_root, tmp_path_factory):
+def trained(tiny_digits, repo_root, tmp_path_factory, pretrained):
     work_dir = str(tmp_path_factory.mktemp('work'))
     cfg = Config.fromfile(f'{repo_root}/configs/demo/yolov3_hoyer_vgg_digits.py')
-    options = tiny_options(tiny_digits, work_dir)
+    options = tiny_options(tiny_digits, work_dir, pretrained['checkpoint'])
     cfg.merge_from_dict(options)
     runner = Runner.from_cfg(cfg)
     runner.train()
@@ -98,3 +164,48 @@ def test_checkpoint_and_tools_test_reproduce_metrics(trained, repo_root, tmp_pat
         tested = json.load(f)
     for key in ('coco/bbox_mAP', 'coco/bbox_mAP_50', 'coco/bbox_mAP_75', 'spike_rate'):
         assert tested[key] == pytest.approx(trained['metrics'][key], abs=1e-9), key
+
+
+def test_spike_stats_and_compare_on_the_trained_checkpoint(trained, repo_root, tmp_path):
+    work_dir = trained['work_dir']
+    with open(osp.join(work_dir, 'last_checkpoint')) as f:
+        ckpt = f.read().strip()
+    opts = [f'{k}={json.dumps(v) if not isinstance(v, str) else v}'
+            for k, v in trained['options'].items() if k.startswith(('model.', 'test_'))]
+    env = dict(os.environ, PYTHONPATH=repo_root)
+    out_dir = tmp_path / 'stats'
+    proc = subprocess.run(
+        [sys.executable, f'{repo_root}/tools/analysis_tools/spike_stats.py',
+         f'{repo_root}/configs/demo/yolov3_hoyer_vgg_digits.py', ckpt, '--num-images', '6',
+         '--out-dir', str(out_dir), '--cfg-options', *opts],
+        capture_output=True, text=True, env=env, cwd=repo_root, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    with open(out_dir / 'stats.json') as f:
+        stats = json.load(f)
+    n_spiking = sum(isinstance(m, HoyerSpike) for m in trained['runner'].model.modules())
+    assert len(stats['layers']) == n_spiking and stats['num_images'] >= 6
+    assert 0 < stats['network_firing_rate'] < 1
+    ops = stats['operations']
+    first = ops['layers'][0]
+    assert first['name'] == 'backbone.stages.0.0.conv' and not first['binary_input']
+    assert sum(r['binary_input'] for r in ops['layers']) == len(ops['layers']) - 1
+    assert ops['efficiency_ratio'] > 1 and len(stats['histograms']) == 4
+    for png in ('firing_rate.png', 'membrane_hist.png'):
+        assert (out_dir / png).stat().st_size > 1000
+    # compare: the SNN against a run whose test metrics are known (itself), table well formed
+    ann_dir = tmp_path / 'ann'
+    ann_dir.mkdir()
+    with open(ann_dir / 'test_metrics.json', 'w') as f:
+        json.dump({'coco/bbox_mAP': 0.5, 'coco/bbox_mAP_50': 0.8}, f)
+    snn_dir = tmp_path / 'snn'
+    snn_dir.mkdir()
+    with open(snn_dir / 'test_metrics.json', 'w') as f:
+        json.dump({'coco/bbox_mAP': 0.25, 'coco/bbox_mAP_50': 0.4}, f)
+    proc = subprocess.run(
+        [sys.executable, f'{repo_root}/tools/analysis_tools/compare.py', str(snn_dir),
+         str(ann_dir), '--stats', str(out_dir / 'stats.json'), '--out', str(tmp_path / 'c.md')],
+        capture_output=True, text=True, env=env, cwd=repo_root, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    table = (tmp_path / 'c.md').read_text()
+    assert '| mAP | 0.250 | 0.500 | SNN/ANN 0.500 |' in table
+    assert f"ANN/SNN {ops['efficiency_ratio']:.2f}×" in table

@@ -42,3 +42,17 @@ def test_train_cli_stops_with_the_message_not_a_traceback(repo_root, tmp_path):
     assert proc.returncode != 0
     assert 'error: train_dataloader.dataset.data_root' in proc.stderr
     assert 'Traceback' not in proc.stderr
+
+
+def test_missing_pretrained_backbone_is_named(repo_root, tmp_path):
+    from mmdet_hoyer.utils import check_pretrained_paths
+    cfg = Config.fromfile(f'{repo_root}/configs/demo/yolov3_hoyer_vgg_digits.py')
+    cfg.model.backbone.init_cfg.checkpoint = str(tmp_path / 'none.pth')
+    with pytest.raises(FileNotFoundError,
+                       match=r'model\.backbone\.init_cfg\.checkpoint.*none\.pth.*make demo'):
+        check_pretrained_paths(cfg)
+    (tmp_path / 'none.pth').write_bytes(b'')
+    check_pretrained_paths(cfg)
+    cfg.load_from = str(tmp_path / 'gone.pth')
+    with pytest.raises(FileNotFoundError, match='load_from'):
+        check_pretrained_paths(cfg)

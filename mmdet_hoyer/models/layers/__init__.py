@@ -1,8 +1,9 @@
 from .hoyer_functional import (clipped_moments, firing_rate, hoyer_extremum, hoyer_neuron_train,
                                hoyer_square, spike, update_running)
 from .hoyer_spike import HoyerSpike
+from .multistep_lif import MultiStepLIF, lif_multistep
 
 __all__ = [
-    'HoyerSpike', 'clipped_moments', 'hoyer_extremum', 'hoyer_square', 'spike',
+    'HoyerSpike', 'MultiStepLIF', 'lif_multistep', 'clipped_moments', 'hoyer_extremum', 'hoyer_square', 'spike',
     'update_running', 'firing_rate', 'hoyer_neuron_train'
 ]

@@ -15,6 +15,7 @@ def tiny_yolo_cfg(repo_root, ann=False):
     cfg = Config.fromfile(f'{repo_root}/configs/demo/{name}')
     w = 0.125
     cfg.model.backbone.widen_factor = w
+    cfg.model.backbone.init_cfg = None  # no pretrained demo backbone in unit tests
     cfg.model.neck.in_channels = [int(512 * w), int(512 * w), int(256 * w)]
     cfg.model.neck.out_channels = [int(512 * w), int(256 * w), int(128 * w)]
     cfg.model.bbox_head.in_channels = cfg.model.neck.out_channels

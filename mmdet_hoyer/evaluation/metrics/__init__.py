@@ -1,0 +1,3 @@
+from .classification_accuracy import ClassificationAccuracy
+
+__all__ = ['ClassificationAccuracy']

@@ -1,0 +1,3 @@
+from .backbone_classifier import BackboneClassifier
+
+__all__ = ['BackboneClassifier']

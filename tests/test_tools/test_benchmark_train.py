@@ -1,0 +1,36 @@
+"""benchmark_train.py --quick runs all three models and writes a well-formed table."""
+import importlib.util
+import re
+
+
+def load_tool(repo_root):
+    spec = importlib.util.spec_from_file_location(
+        'benchmark_train', f'{repo_root}/tools/analysis_tools/benchmark_train.py')
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_quick_benchmark_writes_table(repo_root, tmp_path, monkeypatch):
+    monkeypatch.chdir(repo_root)
+    out = tmp_path / 'bench.md'
+    res = load_tool(repo_root).main(['--quick', '--time-steps', '2', '--out', str(out)])
+    assert set(res['train']) == {'snn', 'ann', 'lif_T2'} and set(res['eval']) == {'snn', 'ann'}
+    assert all(v > 0 for v in res['train'].values()) and all(v > 0 for v in res['memory'].values())
+    text = out.read_text()
+    rows = [line for line in text.splitlines() if line.startswith('| (')]
+    assert len(rows) == 3
+    for row in rows:
+        cells = [c.strip() for c in row.strip('|').split('|')]
+        assert len(cells) == 7
+        assert re.fullmatch(r'\d+', cells[1]) and re.fullmatch(r'\d+\.\d\d×', cells[2])
+    assert '| 1.00× |' in rows[1]  # the ANN twin is the reference
+
+
+def test_bad_arguments_are_named(repo_root):
+    import pytest
+    tool = load_tool(repo_root)
+    with pytest.raises(SystemExit, match='--size must be a multiple of 32'):
+        tool.parse_args(['--size', '100'])
+    with pytest.raises(SystemExit, match='--steps'):
+        tool.parse_args(['--steps', '0'])
