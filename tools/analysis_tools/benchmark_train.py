@@ -64,7 +64,7 @@ def parse_args(argv=None):
 
 def build(cfg: Config, act: dict, device: str):
     model_cfg = copy.deepcopy(cfg.model)
-    model_cfg.backbone.init_cfg = None
+    model_cfg.backbone.pop('init_cfg', None)  # the class default (no pretrained file)
     for part in ('backbone', 'neck', 'bbox_head'):
         model_cfg[part].act_cfg = act
     model = MODELS.build(model_cfg).to(device)

@@ -132,7 +132,7 @@ class HoyerVGG(BaseModule):
 
     def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
         outs = []
-        for i, stage in enumerate(self.stages):
+        for i, stage in enumerate(self.stages[:self.out_indices[-1] + 1]):  # deeper: unused
             x = stage(x)
             if i in self.out_indices:
                 outs.append(x)

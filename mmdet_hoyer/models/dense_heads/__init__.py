@@ -1,0 +1,3 @@
+from .patched_ssd_head import PatchedSSDHead
+
+__all__ = ['PatchedSSDHead']
