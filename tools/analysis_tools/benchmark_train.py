@@ -239,12 +239,27 @@ def main(argv=None):
     text = markdown(res, args)
     print(text)
     if args.out:
-        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-        with open(args.out, 'w') as f:
-            f.write('# Training-cost benchmark\n\nProduced by\n\n    python '
-                    + ' '.join(['tools/analysis_tools/benchmark_train.py'] + (argv or sys.argv[1:]))
-                    + '\n\n' + text + '\n')
+        write_table(args.out, text, argv if argv is not None else sys.argv[1:])
     return res
+
+
+MARK_BEGIN, MARK_END = '<!-- benchmark-table -->', '<!-- /benchmark-table -->'
+
+
+def write_table(path: str, table: str, argv) -> None:
+    """Write the table (with the command) into ``path``: between the markers when the file has
+    them (so the surrounding analysis is kept), else as a new file."""
+    block = (f'{MARK_BEGIN}\nProduced by `python tools/analysis_tools/benchmark_train.py '
+             f'{" ".join(argv)}`:\n\n{table}\n{MARK_END}')
+    old = open(path).read() if osp.isfile(path) else ''
+    if MARK_BEGIN in old and MARK_END in old:
+        head, rest = old.split(MARK_BEGIN, 1)
+        new = head + block + rest.split(MARK_END, 1)[1]
+    else:
+        os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+        new = f'# Training-cost benchmark\n\n{block}\n'
+    with open(path, 'w') as f:
+        f.write(new)
 
 
 if __name__ == '__main__':
