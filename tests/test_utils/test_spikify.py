@@ -84,3 +84,19 @@ def test_cli_writes_the_delta_and_names_errors(repo_root, tmp_path):
         capture_output=True, text=True, cwd=repo_root, timeout=300)
     assert proc.returncode != 0 and 'error: depth of HoyerResNet must be one of' in proc.stderr
     assert 'Traceback' not in proc.stderr
+
+
+@pytest.mark.parametrize('name', ['faster-rcnn', 'retinanet'])
+def test_packaged_resnet_configs_and_ann_twins(repo_root, name):
+    snn = Config.fromfile(f'{repo_root}/configs/{name}_hoyer-r50_fpn_1x_coco.py')
+    ann = Config.fromfile(f'{repo_root}/configs/{name}_r50-preact_fpn_1x_coco_ann.py')
+    assert snn.custom_hooks[-2] == dict(type='HoyerRegularizerHook', loss_weight=2e-9)
+    assert not any(h['type'] == 'HoyerRegularizerHook' for h in ann.custom_hooks)
+    snn_model, ann_model = MODELS.build(snn.model), MODELS.build(ann.model)
+    assert snn_model.backbone.depth == 50 and isinstance(snn_model.backbone, type(ann_model.backbone))
+    assert sum(isinstance(m, HoyerSpike) for m in snn_model.modules()) > 50
+    assert not any(isinstance(m, HoyerSpike) for m in ann_model.modules())
+    # identical networks apart from the neurons: same parameter shapes, θ aside
+    shapes = lambda m: sorted((n, tuple(p.shape)) for n, p in m.named_parameters()  # noqa: E731
+                              if not n.endswith('threshold'))
+    assert shapes(snn_model) == shapes(ann_model)
