@@ -28,6 +28,11 @@ def main():
     args = parse_args()
     cfg = load_config(args)
     if args.amp:
+        import torch
+        if not torch.cuda.is_available():
+            raise SystemExit('error: --amp uses MMEngine\'s AmpOptimWrapper, which needs a CUDA '
+                             'device; none is available (the spiking models themselves run under '
+                             'CPU bfloat16 autocast, see docs/reliability.md)')
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.loss_scale = 'dynamic'
     if args.auto_scale_lr:
@@ -43,8 +48,25 @@ def main():
         check_pretrained_paths(cfg)
     except FileNotFoundError as e:  # a clear message, not a traceback
         raise SystemExit(f'error: {e}')
+    if args.launcher == 'pytorch':
+        cpu_distributed(cfg)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     runner.train()
+
+
+def cpu_distributed(cfg) -> None:
+    """Multi-process training without GPUs (torchrun on CPU, gloo). MMEngine's pytorch launcher
+    calls ``torch.cuda.set_device`` and wraps the model with ``device_ids=[local_rank]``, both
+    GPU-only: start the gloo process group here (MMEngine then skips its own init) and wrap
+    with ``device_ids=None``."""
+    import torch
+    import torch.distributed as dist
+    if torch.cuda.is_available():
+        return
+    if not dist.is_initialized():
+        dist.init_process_group(backend='gloo')
+    if cfg.get('model_wrapper_cfg') is None:
+        cfg.model_wrapper_cfg = dict(type='MMDistributedDataParallel', device_ids=None)
 
 
 if __name__ == '__main__':

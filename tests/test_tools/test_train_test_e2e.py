@@ -14,8 +14,11 @@ from mmengine.runner import Runner
 
 from mmdet_hoyer.models.layers import HoyerSpike
 
+from conftest import tiny_options  # noqa: E402  (shared with the reliability tests)
+
 
 W = 0.125
+CLS_ITERS = 30
 
 
 def cls_options(data_root: str, work_dir: str) -> dict:
@@ -32,10 +35,12 @@ def cls_options(data_root: str, work_dir: str) -> dict:
         'train_dataloader.dataset.data_root': data_root + '/',
         'val_dataloader.dataset.data_root': data_root + '/',
         'test_dataloader.dataset.data_root': data_root + '/',
-        'train_cfg.max_iters': 6,
-        'train_cfg.val_interval': 6,
-        'param_scheduler.0.end': 6,
-        'default_hooks.checkpoint.interval': 6,
+        # long enough for BN running statistics (momentum 0.1) to leave their initial values:
+        # after only a handful of iterations the eval-mode network is (almost) silent
+        'train_cfg.max_iters': CLS_ITERS,
+        'train_cfg.val_interval': CLS_ITERS,
+        'param_scheduler.0.end': CLS_ITERS,
+        'default_hooks.checkpoint.interval': CLS_ITERS,
         'default_hooks.logger.interval': 1,
         'custom_hooks.0.interval': 2,
         'randomness': dict(seed=0),
@@ -49,7 +54,7 @@ def pretrained(tiny_digits, repo_root, tmp_path_factory):
     cfg.merge_from_dict(cls_options(tiny_digits, work_dir))
     runner = Runner.from_cfg(cfg)
     runner.train()
-    return dict(runner=runner, checkpoint=osp.join(work_dir, 'iter_6.pth'))
+    return dict(runner=runner, checkpoint=osp.join(work_dir, f'iter_{CLS_ITERS}.pth'))
 
 
 def test_pretraining_stage_trains_validates_and_saves(pretrained):
@@ -77,41 +82,6 @@ def test_detector_loads_pretrained_backbone(pretrained, repo_root):
     assert set(loaded) == set(backbone)  # weights, BN statistics, θ and running thresholds
     for k, v in loaded.items():
         assert torch.equal(backbone[k], v), k
-
-
-def tiny_options(data_root: str, work_dir: str, backbone_ckpt: str) -> dict:
-    w = W
-    return {
-        'work_dir': work_dir,
-        'model.backbone.widen_factor': w,
-        'model.backbone.init_cfg.checkpoint': backbone_ckpt,
-        'model.neck.in_channels': [int(512 * w), int(512 * w), int(256 * w)],
-        'model.neck.out_channels': [int(512 * w), int(256 * w), int(128 * w)],
-        'model.bbox_head.in_channels': [int(512 * w), int(256 * w), int(128 * w)],
-        'model.bbox_head.out_channels': [int(1024 * w), int(512 * w), int(256 * w)],
-        # an untrained detector scores below the default thresholds: keep every box so NMS
-        # and the metric run on real predictions
-        'model.test_cfg.score_thr': 0.0,
-        'model.test_cfg.conf_thr': 0.0,
-        'train_dataloader.batch_size': 4,
-        'train_dataloader.num_workers': 0,
-        'train_dataloader.persistent_workers': False,
-        'val_dataloader.num_workers': 0,
-        'val_dataloader.persistent_workers': False,
-        'test_dataloader.num_workers': 0,
-        'test_dataloader.persistent_workers': False,
-        'train_dataloader.dataset.data_root': data_root + '/',
-        'val_dataloader.dataset.data_root': data_root + '/',
-        'test_dataloader.dataset.data_root': data_root + '/',
-        'val_evaluator.ann_file': f'{data_root}/annotations/instances_val.json',
-        'test_evaluator.ann_file': f'{data_root}/annotations/instances_val.json',
-        'train_cfg.max_epochs': 2,
-        'train_cfg.val_interval': 2,
-        'default_hooks.logger.interval': 1,
-        'custom_hooks.0.interval': 2,
-        'default_hooks.checkpoint.interval': 2,
-        'randomness': dict(seed=0),
-    }
 
 
 @pytest.fixture(scope='module')
@@ -153,7 +123,8 @@ def test_checkpoint_and_tools_test_reproduce_metrics(trained, repo_root, tmp_pat
             for k, v in trained['options'].items()
             if k.startswith(('model.', 'test_', 'val_evaluator'))]
     out_dir = str(tmp_path / 'test')
-    env = dict(os.environ, PYTHONPATH=repo_root)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [repo_root] + [p for p in [os.environ.get('PYTHONPATH')] if p]))
     proc = subprocess.run(
         [sys.executable, f'{repo_root}/tools/test.py',
          f'{repo_root}/configs/demo/yolov3_hoyer_vgg_digits.py', ckpt, '--work-dir', out_dir,
@@ -172,7 +143,8 @@ def test_spike_stats_and_compare_on_the_trained_checkpoint(trained, repo_root, t
         ckpt = f.read().strip()
     opts = [f'{k}={json.dumps(v) if not isinstance(v, str) else v}'
             for k, v in trained['options'].items() if k.startswith(('model.', 'test_'))]
-    env = dict(os.environ, PYTHONPATH=repo_root)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [repo_root] + [p for p in [os.environ.get('PYTHONPATH')] if p]))
     out_dir = tmp_path / 'stats'
     proc = subprocess.run(
         [sys.executable, f'{repo_root}/tools/analysis_tools/spike_stats.py',

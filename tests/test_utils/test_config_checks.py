@@ -56,3 +56,18 @@ def test_missing_pretrained_backbone_is_named(repo_root, tmp_path):
     cfg.load_from = str(tmp_path / 'gone.pth')
     with pytest.raises(FileNotFoundError, match='load_from'):
         check_pretrained_paths(cfg)
+
+
+def test_amp_without_cuda_is_a_clear_error(repo_root, tmp_path):
+    import subprocess
+    import sys
+
+    import torch
+    if torch.cuda.is_available():
+        pytest.skip('a CUDA device is present: --amp is valid here')
+    proc = subprocess.run(
+        [sys.executable, f'{repo_root}/tools/train.py', f'{repo_root}/configs/yolov3_hoyer_vgg.py',
+         '--amp', '--work-dir', str(tmp_path)], capture_output=True, text=True, cwd=repo_root,
+        timeout=300)
+    assert proc.returncode != 0 and 'error: --amp' in proc.stderr and 'CUDA' in proc.stderr
+    assert 'Traceback' not in proc.stderr

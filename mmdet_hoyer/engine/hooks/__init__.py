@@ -1,4 +1,5 @@
+from .epoch_seed_hook import EpochSeedHook
 from .firing_rate_hook import FiringRateHook
 from .hoyer_regularizer_hook import HoyerRegularizerHook
 
-__all__ = ['HoyerRegularizerHook', 'FiringRateHook']
+__all__ = ['HoyerRegularizerHook', 'FiringRateHook', 'EpochSeedHook']

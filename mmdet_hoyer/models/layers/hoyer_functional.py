@@ -19,6 +19,7 @@ a closed-form backward) and is tested to equal their composition.
 Everything that is a statistic (``s1``, ``s2``, ``E``, ``H``) is computed in float32 whatever
 the input dtype, so mixed precision changes neither the thresholds nor the regularizer.
 """
+import functools
 from typing import Optional, Sequence, Tuple
 
 import torch
@@ -107,8 +108,10 @@ def update_running(running: Tensor, value: Tensor, momentum: float) -> None:
 # made the neuron's backward several times slower than ReLU's on CPU. The right-closed window
 # ``lower < u ≤ upper`` is exact: for float32 ``u``, ``u ≤ upper ⇔ u < nextafter(upper, +∞)``.
 
+@functools.lru_cache(maxsize=64)
 def _next_up(x: float) -> float:
-    """The next float32 above ``x`` (exact in float32, as ATen converts the scalar)."""
+    """The next float32 above ``x`` (exact in float32, as ATen converts the scalar); cached:
+    the surrogate's bounds are per-layer constants."""
     return torch.nextafter(torch.tensor(x, dtype=torch.float32),
                            torch.tensor(float('inf'))).item()
 
@@ -126,6 +129,14 @@ def _window_grad(g: Tensor, u: Tensor, lower: float, upper: float,
 def _float_ge(u: Tensor, threshold: Tensor, dtype: torch.dtype) -> Tensor:
     """``1[u ≥ threshold]`` as a ``dtype`` tensor of ``u``'s shape."""
     return torch.ge(u, threshold, out=torch.empty(u.shape, dtype=dtype, device=u.device))
+
+
+def _bounded(u: Tensor, surrogate: Tuple[float, float, float]) -> Tensor:
+    """``u`` clamped in place to a range that contains the surrogate window and the clip range
+    (0, 1) with margin: every mask and product the backward computes is unchanged, and an
+    infinite ``u`` (e.g. a float16 input beyond 65504) cannot turn ``0·u`` into NaN."""
+    _, lower, upper = surrogate
+    return u.clamp_(min(lower, 0.0) - 1.0, max(upper, 1.0) + 1.0)
 
 
 def _surrogate_grad(grad_o: Tensor, u: Tensor,
@@ -151,7 +162,7 @@ class _HoyerSpike(torch.autograd.Function):
     def backward(ctx, grad_o: Tensor):
         z, theta_abs = ctx.saved_tensors
         t = theta_abs.float()
-        u = z.float() / t
+        u = _bounded(z.float() / t, ctx.surrogate)
         grad_u = _surrogate_grad(grad_o, u, ctx.surrogate)
         grad_t = None
         if ctx.needs_input_grad[1]:
@@ -190,20 +201,27 @@ class _HoyerNeuronTrain(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, z: Tensor, theta_abs: Tensor, fallback: Tensor, dims: Tuple[int, ...],
-                surrogate: Tuple[float, float, float], reg_theta_grad: bool):
+                surrogate: Tuple[float, float, float], reg_theta_grad: bool,
+                sync: bool = False):
         t = theta_abs.detach().float()
         u = z.detach().float() / t
         c = u.clamp(0.0, 1.0)
         s1 = c.sum(dims)
         s2 = torch.vdot(c.reshape(-1), c.reshape(-1)) if not dims or len(dims) == c.dim() \
             else c.square_().sum(dims)
-        e = hoyer_extremum(s1, s2, fallback)
+        if sync:  # E of the global batch: sum the two moments over all processes
+            moments = torch.stack([s1.reshape(-1), s2.reshape(-1)])
+            torch.distributed.all_reduce(moments)
+            e = hoyer_extremum(moments[0].reshape(s1.shape), moments[1].reshape(s2.shape),
+                               fallback)
+        else:
+            e = hoyer_extremum(s1, s2, fallback)
         thr = channel_view(e, z.dim())
         # fresh CPU allocations of activation size cost more than the arithmetic: write the
         # spikes into the clamp buffer (no longer needed) when the dtypes agree
         spikes = torch.ge(u, thr, out=c) if z.dtype == torch.float32 and c.shape == z.shape \
             else _float_ge(u, thr, z.dtype)
-        ctx.save_for_backward(u, t)
+        ctx.save_for_backward(_bounded(u, surrogate), t)
         ctx.surrogate = surrogate
         ctx.reg_theta_grad = reg_theta_grad
         ctx.z_dtype = z.dtype
@@ -231,7 +249,7 @@ class _HoyerNeuronTrain(torch.autograd.Function):
         grad_z = grad_u.div_(t).to(ctx.z_dtype) if ctx.needs_input_grad[0] else None
         if grad_t is not None:
             grad_t = (grad_t / t).reshape(t.shape)
-        return grad_z, grad_t, None, None, None, None
+        return grad_z, grad_t, None, None, None, None, None
 
 
 def hoyer_neuron_train(z: Tensor,
@@ -239,7 +257,8 @@ def hoyer_neuron_train(z: Tensor,
                        fallback: Tensor,
                        per_channel: bool = False,
                        surrogate: Tuple[float, float, float] = (0.5, 0.0, 2.0),
-                       reg_theta_grad: bool = True) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
+                       reg_theta_grad: bool = True,
+                       sync: bool = False) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
     """The neuron's training step, fused: equal to composing the functions above.
 
     ``s1, s2 = clipped_moments(z, |θ|)``, ``E = hoyer_extremum(s1, s2, fallback)`` and
@@ -249,9 +268,13 @@ def hoyer_neuron_train(z: Tensor,
         ``(o, E, s1, s2)``. ``o`` carries the surrogate gradient; ``s1``/``s2`` carry the
         moments' gradient (to feed :func:`hoyer_square`); with ``reg_theta_grad=False`` the
         moments' gradient reaches ``z`` but not ``θ`` (regularizing ``clamp(z, 0, |θ|.detach())``).
+        With ``sync=True`` (distributed training) the two moments are summed over all processes
+        before ``E`` is formed, so every process thresholds with the extremum of the global
+        batch (as one process with the whole batch would) and updates an identical running
+        estimate; the returned ``s1``/``s2`` (for the regularizer) stay local.
     """
     return _HoyerNeuronTrain.apply(z, theta_abs, fallback, reduce_dims(z, per_channel),
-                                   tuple(float(v) for v in surrogate), reg_theta_grad)
+                                   tuple(float(v) for v in surrogate), reg_theta_grad, sync)
 
 
 def firing_rate(spikes: Tensor, dims: Optional[Sequence[int]] = None) -> Tensor:

@@ -1,4 +1,5 @@
 """``HoyerSpike``: the one-time-step spiking neuron with a Hoyer-extremum threshold."""
+import warnings
 from typing import Optional
 
 import torch
@@ -43,6 +44,9 @@ class HoyerSpike(nn.Module):
         init_threshold: initial value of ``θ`` (> 0).
         surrogate_scale, surrogate_lower, surrogate_upper: box-car surrogate parameters on
             ``u``; need ``scale > 0`` and ``lower < upper``.
+        sync_stats: in distributed training, form ``E`` from the moments summed over all
+            processes (one all-reduce of two numbers per layer and step): thresholds and running
+            estimates are then identical on every rank, as with one process and the whole batch.
         inplace: accepted for MMCV's ``ConvModule`` (which passes it to activations); unused.
     """
 
@@ -55,6 +59,7 @@ class HoyerSpike(nn.Module):
                  surrogate_scale: float = 0.5,
                  surrogate_lower: float = 0.0,
                  surrogate_upper: float = 2.0,
+                 sync_stats: bool = True,
                  inplace: bool = False) -> None:
         super().__init__()
         if mode not in self.MODES:
@@ -86,6 +91,10 @@ class HoyerSpike(nn.Module):
         # Set by HoyerRegularizerHook; plain attributes, not state.
         self.regularize = False
         self.detach_threshold = False
+        #: in distributed training, form E from the moments summed over all processes (one
+        #: all-reduce of two numbers per layer and step), so thresholds and running estimates
+        #: are identical on every rank; set False for per-process extrema
+        self.sync_stats = bool(sync_stats)
         self.record_stats = False
         self.hoyer_loss: Optional[Tensor] = None
         self.last_firing_rate: Optional[Tensor] = None
@@ -111,12 +120,25 @@ class HoyerSpike(nn.Module):
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
                               unexpected_keys, error_msgs):
         key = prefix + 'running_extremum'
+        if key not in state_dict and prefix + 'threshold' in state_dict:
+            warnings.warn(
+                f'HoyerSpike {prefix.rstrip(".") or "(root)"}: the checkpoint has θ but no '
+                "'running_extremum' (saved by a version without running thresholds, or edited): "
+                'eval uses the current running estimate (1.0 for a fresh layer, i.e. threshold '
+                '|θ|) until the layer trains again', stacklevel=2)
         if key in state_dict and state_dict[key].shape != self.running_extremum.shape \
                 and self.mode == 'channel' and self.running_extremum.numel() == 0:
             self.running_extremum = torch.empty_like(state_dict[key],
                                                      device=self.running_extremum.device)
         super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys,
                                       unexpected_keys, error_msgs)
+
+    def _sync_now(self) -> bool:
+        """Whether this training step sums the moments over processes (see ``sync_stats``)."""
+        if not self.sync_stats:
+            return False
+        dist = torch.distributed
+        return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
 
     # ------------------------------------------------------------------ forward
     def forward(self, z: Tensor) -> Tensor:
@@ -134,7 +156,8 @@ class HoyerSpike(nn.Module):
         running = self.running_extremum if per_channel else self.running_extremum.reshape(())
         spikes, e, s1, s2 = hoyer_neuron_train(z, theta_abs, running, per_channel,
                                                self.surrogate,
-                                               reg_theta_grad=not self.detach_threshold)
+                                               reg_theta_grad=not self.detach_threshold,
+                                               sync=self._sync_now())
         self.hoyer_loss = hoyer_square(s1, s2) if self.regularize else None
         update_running(self.running_extremum, e.reshape(self.running_extremum.shape),
                        self.momentum)
