@@ -7,7 +7,8 @@ CLS_SNN   := configs/demo/hoyer_vgg_digits_cls.py
 CLS_ANN   := configs/demo/vgg_ann_digits_cls.py
 WORK      := work_dirs
 
-.PHONY: setup demo demo-ann demo-data demo-pretrain demo-pretrain-ann demo-table demo-stats test clean-demo
+.PHONY: setup demo demo-ann demo-data demo-pretrain demo-pretrain-ann demo-table demo-stats \
+	demo-ssd demo-ssd-ann demo-voc demo-voc-ann test clean-demo
 
 ## set up .venv (torch, mmcv built once and cached in ~/.cache/mmdet-hoyer, mmdet, this package)
 setup:
@@ -15,7 +16,8 @@ setup:
 
 ## make the bundled demo set from scikit-learn's handwritten digits (no download)
 demo-data: setup
-	@test -f $(DATA)/annotations/instances_val.json || \
+	@test -f $(DATA)/annotations/instances_val.json && \
+		test -f $(DATA)/VOCdevkit/VOC2007/ImageSets/Main/val.txt || \
 		$(PY) tools/dataset_converters/make_digits_detection.py --out-dir $(DATA)
 
 ## stage 1: pretrain the spiking backbone on the training split's digit crops (~3 min)
@@ -39,6 +41,28 @@ demo-ann: demo-pretrain-ann
 	$(PY) tools/test.py $(DEMO_ANN) $$(cat $(WORK)/demo_ann/last_checkpoint) --work-dir $(WORK)/demo_ann
 	$(MAKE) --no-print-directory demo-table
 
+## spiking SSD (HoyerSSDVGG + HoyerSSDNeck) on the demo set, COCO format; and its ANN twin
+demo-ssd: demo-pretrain
+	$(call train_test,configs/demo/ssd_hoyer_vgg_digits.py,$(WORK)/demo_ssd_snn)
+
+demo-ssd-ann: demo-pretrain-ann
+	$(call train_test,configs/demo/ssd_vgg_ann_digits.py,$(WORK)/demo_ssd_ann)
+
+## spiking YOLOv3 and SSD on the VOC-layout copy of the demo set (VOCDataset + VOCMetric)
+demo-voc: demo-pretrain
+	$(call train_test,configs/demo/yolov3_hoyer_vgg_digits_voc.py,$(WORK)/demo_voc_yolov3_snn)
+	$(call train_test,configs/demo/ssd_hoyer_vgg_digits_voc.py,$(WORK)/demo_voc_ssd_snn)
+
+demo-voc-ann: demo-pretrain-ann
+	$(call train_test,configs/demo/yolov3_vgg_ann_digits_voc.py,$(WORK)/demo_voc_yolov3_ann)
+	$(call train_test,configs/demo/ssd_vgg_ann_digits_voc.py,$(WORK)/demo_voc_ssd_ann)
+
+# train CONFIG into WORK_DIR, then evaluate its last checkpoint (metrics: WORK_DIR/test_metrics.json)
+define train_test
+	$(PY) tools/train.py $(1) --work-dir $(2)
+	$(PY) tools/test.py $(1) $$(cat $(2)/last_checkpoint) --work-dir $(2)
+endef
+
 ## firing rates, thresholds, membrane histograms and energy of the demo SNN (200 val images)
 demo-stats:
 	$(PY) tools/analysis_tools/spike_stats.py $(DEMO_SNN) $$(cat $(WORK)/demo_snn/last_checkpoint) \
@@ -54,4 +78,5 @@ test: setup
 	$(PY) -m pytest tests -q -p no:cacheprovider
 
 clean-demo:
-	rm -rf $(WORK)/demo_snn $(WORK)/demo_ann $(WORK)/demo_snn_cls $(WORK)/demo_ann_cls
+	rm -rf $(WORK)/demo_snn $(WORK)/demo_ann $(WORK)/demo_snn_cls $(WORK)/demo_ann_cls \
+		$(WORK)/demo_ssd_* $(WORK)/demo_voc_*

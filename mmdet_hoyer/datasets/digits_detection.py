@@ -14,6 +14,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
+from .voc_export import coco_to_voc
+
 CLASSES = tuple(str(i) for i in range(10))
 
 
@@ -91,8 +93,11 @@ def make_digits_detection(out_dir: str,
                           size_range: Sequence[int] = (128, 160),
                           digit_range: Sequence[int] = (16, 44),
                           num_range: Sequence[int] = (2, 5),
-                          splits: Optional[Sequence[str]] = None) -> Dict[str, str]:
-    """Write ``{out_dir}/{train,val}/*.jpg`` and ``{out_dir}/annotations/instances_{split}.json``.
+                          splits: Optional[Sequence[str]] = None,
+                          voc: bool = True) -> Dict[str, str]:
+    """Write ``{out_dir}/{train,val}/*.jpg`` and ``{out_dir}/annotations/instances_{split}.json``,
+    and (``voc=True``) the same images and boxes in VOC layout under ``{out_dir}/VOCdevkit/VOC2007``
+    (``ImageSets/Main/{train,val}.txt``, see :func:`~mmdet_hoyer.datasets.voc_export.coco_to_voc`).
 
     Args:
         out_dir: output directory (created).
@@ -143,4 +148,6 @@ def make_digits_detection(out_dir: str,
         with open(path, 'w') as f:
             json.dump(coco, f)
         written[split] = path
+    if voc:
+        coco_to_voc(out_dir, dict(written))
     return written

@@ -7,6 +7,9 @@ from mmengine.config import Config
 _LAYOUT_HINTS = {
     'CocoDataset': ('COCO layout: <data_root>/annotations/instances_{train,val}2017.json and '
                     '<data_root>/{train,val}2017/*.jpg (see README, "Datasets")'),
+    'VOCDataset': ('VOC layout: <data_root>/VOC2007/{JPEGImages/*.jpg,Annotations/*.xml,'
+                   'ImageSets/Main/{trainval,test}.txt} (and VOC2012/ likewise) with data_root '
+                   'the VOCdevkit directory (see README, "Datasets")'),
 }
 
 

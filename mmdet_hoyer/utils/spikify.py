@@ -13,13 +13,16 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import torch
 from mmengine.config import Config
 
-BACKBONES = ('HoyerResNet', 'HoyerVGG')
-_DEPTHS = {'HoyerResNet': (18, 34, 50, 101), 'HoyerVGG': (11, 13, 16, 19)}
-_DEFAULT_DEPTH = {'HoyerResNet': 50, 'HoyerVGG': 16}
+BACKBONES = ('HoyerResNet', 'HoyerVGG', 'HoyerSSDVGG')
+_DEPTHS = {'HoyerResNet': (18, 34, 50, 101), 'HoyerVGG': (11, 13, 16, 19),
+           'HoyerSSDVGG': (11, 13, 16, 19)}
+_DEFAULT_DEPTH = {'HoyerResNet': 50, 'HoyerVGG': 16, 'HoyerSSDVGG': 16}
 #: λ of the authors' code: 2e-9 for ResNet-50, 1e-8 for VGG16.
-_DEFAULT_LAMBDA = {'HoyerResNet': 2e-9, 'HoyerVGG': 1e-8}
-#: output stride of each stage index
-_STRIDES = {'HoyerResNet': (4, 8, 16, 32), 'HoyerVGG': (2, 4, 8, 16, 32)}
+_DEFAULT_LAMBDA = {'HoyerResNet': 2e-9, 'HoyerVGG': 1e-8, 'HoyerSSDVGG': 1e-8}
+#: output stride of each stage index (a stride met twice maps to the later, deeper stage:
+#: HoyerSSDVGG's conv4_3 and fc7, as SSD reads them)
+_STRIDES = {'HoyerResNet': (4, 8, 16, 32), 'HoyerVGG': (2, 4, 8, 16, 32),
+            'HoyerSSDVGG': (2, 4, 8, 8, 16, 16)}
 _HEAD_SWAPS = {'SSDHead': 'PatchedSSDHead'}  # upstream predict bug, see PatchedSSDHead
 
 
@@ -97,7 +100,8 @@ def spikify_config(source: str,
         raise ValueError(f'{source}: model.backbone not found; not a detector config')
     orig = model.backbone
     if backbone is None:
-        backbone = 'HoyerVGG' if 'VGG' in orig.type.upper() else 'HoyerResNet'
+        backbone = 'HoyerSSDVGG' if orig.type == 'SSDVGG' else \
+            'HoyerVGG' if 'VGG' in orig.type.upper() else 'HoyerResNet'
     if backbone not in BACKBONES:
         raise ValueError(f'backbone must be one of {BACKBONES}, got {backbone!r}')
     report: List[str] = []
@@ -116,7 +120,7 @@ def spikify_config(source: str,
     if missing:
         raise ValueError(f'{orig.type} emits strides {[s for s, _ in outs]}; {backbone} has only '
                          f'{strides}: strides {missing} cannot be matched')
-    out_indices = tuple(strides.index(s) for s, _ in outs)
+    out_indices = tuple(len(strides) - 1 - strides[::-1].index(s) for s, _ in outs)
     new_bb = dict(_delete_=True, type=backbone, depth=depth, widen_factor=widen_factor,
                   out_indices=out_indices, act_cfg=dict(spike))
     if backbone == 'HoyerResNet' and orig.get('style') in ('pytorch', 'caffe'):
@@ -154,6 +158,9 @@ def spikify_config(source: str,
             nd['in_channels'] = ins
             report.append(f'neck: in_channels {list(neck.in_channels)} -> {ins}')
         if neck.type == 'SSDNeck':  # its first outputs are its inputs (conv4_3, fc7)
+            nd['type'] = 'HoyerSSDNeck'
+            nd['norm_cfg'] = dict(type='BN', requires_grad=True)
+            report.append('neck: SSDNeck -> HoyerSSDNeck (same topology, BN before every neuron)')
             outs_c = list(neck.out_channels)
             outs_c[:len(channels)] = channels
             nd['out_channels'] = outs_c

@@ -11,6 +11,19 @@ def test_missing_data_root_names_field_and_layout(repo_root, tmp_path):
         check_data_paths(cfg)
 
 
+@pytest.mark.parametrize('name', ['ssd300_hoyer_vgg_voc0712', 'yolov3_hoyer_vgg_voc0712'])
+def test_missing_voc_root_names_the_wrapped_dataset_and_the_voc_layout(repo_root, tmp_path, name):
+    cfg = Config.fromfile(f'{repo_root}/configs/{name}.py')
+    root = str(tmp_path / 'VOCdevkit') + '/'
+    for ds in cfg.train_dataloader.dataset.dataset.datasets:
+        ds.data_root = root
+    with pytest.raises(FileNotFoundError,
+                       match=r'train_dataloader\.dataset\.dataset\.datasets\[0\]\.data_root: '
+                             r'directory .*VOCdevkit/. does not exist.*VOC layout: '
+                             r'<data_root>/VOC2007/\{JPEGImages'):
+        check_data_paths(cfg)
+
+
 def test_existing_demo_set_passes(repo_root, tiny_digits):
     cfg = Config.fromfile(f'{repo_root}/configs/demo/yolov3_hoyer_vgg_digits.py')
     for split in ('train', 'val', 'test'):

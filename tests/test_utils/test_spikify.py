@@ -32,7 +32,10 @@ def test_spikified_detector_trains_and_predicts(family, tmp_path):
     cfg.dump(dumped)
     cfg2 = Config.fromfile(dumped)  # round trip 2: the flattened dump loads identically
     assert cfg2.model.to_dict() == cfg.model.to_dict()
-    assert cfg.model.backbone.type in ('HoyerResNet', 'HoyerVGG')
+    assert cfg.model.backbone.type in (('HoyerSSDVGG', ) if family == 'SSD' else
+                                       ('HoyerResNet', 'HoyerVGG'))
+    if family == 'SSD':
+        assert cfg.model.neck.type == 'HoyerSSDNeck' and cfg.model.neck.norm_cfg.type == 'BN'
     assert 'backbone' not in delta['model'] or delta['model']['backbone']['_delete_']
     assert [h['type'] for h in cfg.custom_hooks][-2:] == ['HoyerRegularizerHook', 'FiringRateHook']
 

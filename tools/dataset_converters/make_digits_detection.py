@@ -2,7 +2,9 @@
 
     python tools/dataset_converters/make_digits_detection.py --out-dir data/digits_det
 
-Writes COCO-format train/val splits (10 classes '0'..'9'); deterministic by --seed.
+Writes COCO-format train/val splits (10 classes '0'..'9') and a Pascal VOC copy of the same
+images and boxes under <out-dir>/VOCdevkit/VOC2007 (skip it with --no-voc); deterministic by
+--seed.
 """
 import argparse
 import json
@@ -22,17 +24,21 @@ def parse_args():
                    metavar=('MIN', 'MAX'), help='digit height range in px')
     p.add_argument('--num-range', type=int, nargs=2, default=(2, 5), metavar=('MIN', 'MAX'),
                    help='digits per image')
+    p.add_argument('--no-voc', action='store_true', help='do not write the VOC-layout copy')
     return p.parse_args()
 
 
 def main():
     args = parse_args()
     files = make_digits_detection(args.out_dir, args.num_train, args.num_val, args.seed,
-                                  args.size_range, args.digit_range, args.num_range)
+                                  args.size_range, args.digit_range, args.num_range,
+                                  voc=not args.no_voc)
     for split, path in files.items():
         with open(path) as f:
             coco = json.load(f)
         print(f'{split}: {len(coco["images"])} images, {len(coco["annotations"])} boxes -> {path}')
+    if not args.no_voc:
+        print(f'VOC copy -> {args.out_dir}/VOCdevkit/VOC2007 (ImageSets/Main/{{train,val}}.txt)')
 
 
 if __name__ == '__main__':

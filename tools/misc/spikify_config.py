@@ -20,7 +20,8 @@ def main(argv=None):
     p = argparse.ArgumentParser(description='spiking version of an MMDetection config')
     p.add_argument('config', help='source config: a file or mmdet::<path>')
     p.add_argument('--backbone', choices=BACKBONES,
-                   help='spiking backbone (default: HoyerVGG for VGG sources, else HoyerResNet)')
+                   help='spiking backbone (default: HoyerSSDVGG for SSDVGG, HoyerVGG for other VGG '
+                   'sources, else HoyerResNet)')
     p.add_argument('--depth', type=int, help='backbone depth (default: the source\'s if valid)')
     p.add_argument('--widen-factor', type=float, default=1.0)
     p.add_argument('--loss-weight', type=float, help='λ (default 2e-9 ResNet, 1e-8 VGG)')

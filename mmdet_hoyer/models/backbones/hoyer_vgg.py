@@ -12,18 +12,27 @@ from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
 
 
 class ConvPoolNormAct(nn.Sequential):
-    """Conv3×3 (no bias) → [MaxPool 2×2] → norm → activation, the authors' VGG unit.
+    """[MaxPool 2×2 of the input] → Conv (3×3 by default, no bias) → [MaxPool 2×2] → norm →
+    activation, the authors' VGG unit.
 
     Pooling before the norm and the neuron means the pooled *pre-activation* is thresholded,
-    so the block's output stays binary when the activation is a spiking neuron.
+    so the block's output stays binary when the activation is a spiking neuron. ``pool_input``
+    pools the block's input instead (SSD's VGG, whose conv4_3 map is read before pool4): the
+    max of binary spikes is binary, so the conv still sees spikes.
     """
 
     def __init__(self, in_channels: int, out_channels: int, pool: bool,
-                 conv_cfg: OptConfigType, norm_cfg: ConfigType, act_cfg: ConfigType) -> None:
-        layers = [('conv', build_conv_layer(conv_cfg, in_channels, out_channels, 3, padding=1,
-                                            bias=False))]
+                 conv_cfg: OptConfigType, norm_cfg: ConfigType, act_cfg: ConfigType,
+                 kernel_size: int = 3, dilation: int = 1, ceil_mode: bool = False,
+                 pool_input: bool = False) -> None:
+        layers = []
+        if pool_input:
+            layers.append(('pool_in', nn.MaxPool2d(kernel_size=2, stride=2, ceil_mode=ceil_mode)))
+        layers.append(('conv', build_conv_layer(conv_cfg, in_channels, out_channels,
+                                                kernel_size, padding=dilation * (kernel_size // 2),
+                                                dilation=dilation, bias=False)))
         if pool:
-            layers.append(('pool', nn.MaxPool2d(kernel_size=2, stride=2)))
+            layers.append(('pool', nn.MaxPool2d(kernel_size=2, stride=2, ceil_mode=ceil_mode)))
         layers.append(('bn', build_norm_layer(norm_cfg, out_channels)[1]))
         # mmdet's registry (not mmcv's root one) so HoyerSpike resolves without a default scope
         layers.append(('act', MODELS.build(act_cfg)))
@@ -50,6 +59,7 @@ class HoyerVGG(BaseModule):
             norm/spiking layers are kept in eval mode; -1 freezes nothing.
         conv_cfg, norm_cfg, act_cfg: as in MMCV's ``ConvModule``.
         norm_eval: keep BN layers in eval mode while training (their statistics frozen).
+        ceil_mode: ceil instead of floor in the 2×2 poolings' output size (SSD's VGG).
         init_cfg: MMEngine init config (Kaiming convs, unit BN by default).
     """
 
@@ -71,43 +81,60 @@ class HoyerVGG(BaseModule):
                  norm_cfg: ConfigType = dict(type='BN', requires_grad=True),
                  act_cfg: ConfigType = dict(type='HoyerSpike'),
                  norm_eval: bool = False,
+                 ceil_mode: bool = False,
                  init_cfg: OptMultiConfig = [
                      dict(type='Kaiming', layer='Conv2d'),
                      dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
                  ]) -> None:
         super().__init__(init_cfg=init_cfg)
+        name = type(self).__name__
         if depth not in self.arch_settings:
-            raise KeyError(f'HoyerVGG: invalid depth {depth!r}; expected one of '
+            raise KeyError(f'{name}: invalid depth {depth!r}; expected one of '
                            f'{sorted(self.arch_settings)}')
         if not isinstance(widen_factor, (int, float)) or widen_factor <= 0:
-            raise ValueError(f'HoyerVGG: widen_factor must be a number > 0, got {widen_factor!r}')
-        num_stages = len(self.stage_channels)
+            raise ValueError(f'{name}: widen_factor must be a number > 0, got {widen_factor!r}')
+        self.depth = depth
+        self.widen_factor = widen_factor
+        self.frozen_stages = frozen_stages
+        self.norm_eval = norm_eval
+        self.stages = self._make_stages(in_channels, conv_cfg, norm_cfg, act_cfg, ceil_mode)
+        num_stages = len(self.stages)
         out_indices = tuple(out_indices)
         if not out_indices or any(not isinstance(i, int) or not 0 <= i < num_stages
                                   for i in out_indices) \
                 or list(out_indices) != sorted(set(out_indices)):
-            raise ValueError(f'HoyerVGG: out_indices must be increasing stage indices in '
+            raise ValueError(f'{name}: out_indices must be increasing stage indices in '
                              f'0..{num_stages - 1}, got {out_indices!r}')
         if not isinstance(frozen_stages, int) or not -1 <= frozen_stages <= num_stages:
-            raise ValueError(f'HoyerVGG: frozen_stages must be an int in -1..{num_stages}, '
+            raise ValueError(f'{name}: frozen_stages must be an int in -1..{num_stages}, '
                              f'got {frozen_stages!r}')
-        self.depth = depth
         self.out_indices = out_indices
-        self.frozen_stages = frozen_stages
-        self.norm_eval = norm_eval
-        self.channels = tuple(max(1, int(round(c * widen_factor))) for c in self.stage_channels)
+        self._freeze_stages()
 
-        self.stages = nn.ModuleList()
+    def _width(self, channels: int) -> int:
+        return max(1, int(round(channels * self.widen_factor)))
+
+    def _make_stages(self, in_channels: int, conv_cfg: OptConfigType, norm_cfg: ConfigType,
+                     act_cfg: ConfigType, ceil_mode: bool,
+                     pool_last: Sequence[bool] = (True, ) * 5,
+                     pool_first_input: Sequence[bool] = (False, ) * 5) -> nn.ModuleList:
+        """The five VGG stages. By default each ends with a 2×2 pool of its last
+        pre-activation; ``pool_last[i]=False`` drops it and ``pool_first_input[i]=True`` pools
+        the stage's input instead. Sets ``self.channels`` (output channels of every stage)."""
+        self.channels = tuple(self._width(c) for c in self.stage_channels)
+        stages = nn.ModuleList()
         prev = in_channels
-        for num_convs, width in zip(self.arch_settings[depth], self.channels):
+        for i, (num_convs, width) in enumerate(zip(self.arch_settings[self.depth],
+                                                   self.channels)):
             blocks = []
             for j in range(num_convs):
-                blocks.append(ConvPoolNormAct(prev, width, pool=j == num_convs - 1,
-                                              conv_cfg=conv_cfg, norm_cfg=norm_cfg,
-                                              act_cfg=act_cfg))
+                blocks.append(ConvPoolNormAct(
+                    prev, width, pool=pool_last[i] and j == num_convs - 1, conv_cfg=conv_cfg,
+                    norm_cfg=norm_cfg, act_cfg=act_cfg, ceil_mode=ceil_mode,
+                    pool_input=pool_first_input[i] and j == 0))
                 prev = width
-            self.stages.append(nn.Sequential(*blocks))
-        self._freeze_stages()
+            stages.append(nn.Sequential(*blocks))
+        return stages
 
     @property
     def out_channels(self) -> Tuple[int, ...]:

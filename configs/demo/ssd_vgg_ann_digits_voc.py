@@ -1,0 +1,12 @@
+# ANN twin of ssd_hoyer_vgg_digits_voc.py (BN + ReLU, no regularizer), on the VOC-layout copy.
+_base_ = './ssd_hoyer_vgg_digits_voc.py'
+
+relu = dict(_delete_=True, type='ReLU')
+model = dict(
+    backbone=dict(act_cfg=relu,
+                  init_cfg=dict(checkpoint='work_dirs/demo_ann_cls/iter_800.pth')),
+    neck=dict(act_cfg=relu))
+custom_hooks = [
+    dict(type='NumClassCheckHook'),
+    dict(type='CheckInvalidLossHook', interval=50, priority='VERY_LOW'),
+]

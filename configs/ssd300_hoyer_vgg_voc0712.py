@@ -1,0 +1,20 @@
+# Spiking SSD300 on Pascal VOC 07+12 (trainval), evaluated on VOC2007 test with VOCMetric
+# (11-point mAP, the VOC2007 protocol; `--cfg-options val_evaluator.eval_mode=area` for the
+# area-under-curve mAP of VOC2010+). Same spiking network as ssd300_hoyer_vgg.py.
+_base_ = 'mmdet::pascal_voc/ssd300_voc0712.py'
+custom_imports = dict(imports=['mmdet_hoyer'], allow_failed_imports=False)
+
+spike = dict(type='HoyerSpike', mode='layer', momentum=0.1)
+model = dict(
+    backbone=dict(
+        _delete_=True, type='HoyerSSDVGG', depth=16, out_indices=(3, 5), act_cfg=spike),
+    neck=dict(type='HoyerSSDNeck', l2_norm_scale=None,
+              norm_cfg=dict(type='BN', requires_grad=True), act_cfg=spike),
+    bbox_head=dict(type='PatchedSSDHead'))
+optim_wrapper = dict(paramwise_cfg=dict(custom_keys={'.threshold': dict(decay_mult=0.)}))
+custom_hooks = [
+    dict(type='NumClassCheckHook'),
+    dict(type='CheckInvalidLossHook', interval=50, priority='VERY_LOW'),
+    dict(type='HoyerRegularizerHook', loss_weight=1e-8, interval=50),
+    dict(type='FiringRateHook'),
+]

@@ -1,0 +1,77 @@
+"""Spiking VGG16 in SSD's layout (conv4_3 and fc7 outputs, dilated fc6, ceil-mode pooling)."""
+from typing import Sequence
+
+from torch import nn
+
+from mmdet.registry import MODELS
+from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
+from .hoyer_vgg import ConvPoolNormAct, HoyerVGG
+
+
+@MODELS.register_module()
+class HoyerSSDVGG(HoyerVGG):
+    """:class:`HoyerVGG` with the layout of MMDetection's ``SSDVGG`` (Liu et al., SSD), every
+    conv followed by BN + ``HoyerSpike`` (Datta et al., arXiv 2212.10170).
+
+    Stages (VGG16, 300² input; widths before ``widen_factor``):
+
+    ====== ========================================================== ======== ===========
+    index  layers                                                      stride   300² map
+    ====== ========================================================== ======== ===========
+    0-2    conv1-conv3, each stage ending in a 2×2 ceil-mode pool of   2, 4, 8  75²
+           its last pre-activation (the authors' VGG unit)
+    3      conv4_1-conv4_3 (512), **no pool**: the conv4_3 spike map   8        38²
+    4      2×2 ceil-mode max pool of the conv4_3 spikes, conv5_1-5_3   16       19²
+    5      3×3 stride-1 max pool, fc6 (3×3, dilation 6, 1024),         16       19²
+           fc7 (1×1, 1024)
+    ====== ========================================================== ======== ===========
+
+    ``out_indices=(3, 5)`` (default) gives SSD's two backbone maps, conv4_3 and fc7, both binary
+    spikes. SSD reads conv4_3 *before* pool4 and pools conv5_3's output before fc6, so these
+    two pools act on spikes rather than on pre-activations: the max of binary values is binary,
+    so every conv after the first still sees binary inputs. With ``act_cfg=dict(type='ReLU')``
+    it is the identical non-spiking network (the ANN twin).
+
+    Args: as :class:`HoyerVGG` (``depth`` 11/13/16/19, default 16; ``ceil_mode`` is always on);
+        ``fc_channels`` is the width of fc6/fc7 before ``widen_factor`` (1024 in SSD).
+    """
+
+    def __init__(self,
+                 depth: int = 16,
+                 in_channels: int = 3,
+                 widen_factor: float = 1.0,
+                 out_indices: Sequence[int] = (3, 5),
+                 frozen_stages: int = -1,
+                 conv_cfg: OptConfigType = None,
+                 norm_cfg: ConfigType = dict(type='BN', requires_grad=True),
+                 act_cfg: ConfigType = dict(type='HoyerSpike'),
+                 norm_eval: bool = False,
+                 fc_channels: int = 1024,
+                 init_cfg: OptMultiConfig = [
+                     dict(type='Kaiming', layer='Conv2d'),
+                     dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
+                 ]) -> None:
+        if not isinstance(fc_channels, int) or fc_channels < 1:
+            raise ValueError(f'HoyerSSDVGG: fc_channels must be an int >= 1, got {fc_channels!r}')
+        self.fc_channels = fc_channels
+        super().__init__(depth=depth, in_channels=in_channels, widen_factor=widen_factor,
+                         out_indices=out_indices, frozen_stages=frozen_stages,
+                         conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg,
+                         norm_eval=norm_eval, ceil_mode=True, init_cfg=init_cfg)
+
+    def _make_stages(self, in_channels: int, conv_cfg: OptConfigType, norm_cfg: ConfigType,
+                     act_cfg: ConfigType, ceil_mode: bool) -> nn.ModuleList:
+        # conv4_3 and conv5_3 un-pooled; pool4 pools conv4_3's spikes in conv5_1's block, so
+        # stages 0-4 have HoyerVGG's parameter names (a HoyerVGG checkpoint loads into them)
+        stages = super()._make_stages(in_channels, conv_cfg, norm_cfg, act_cfg, ceil_mode,
+                                      pool_last=(True, True, True, False, False),
+                                      pool_first_input=(False, False, False, False, True))
+        c5, fc = self.channels[4], self._width(self.fc_channels)
+        stages.append(nn.Sequential(
+            nn.MaxPool2d(kernel_size=3, stride=1, padding=1),
+            ConvPoolNormAct(c5, fc, pool=False, conv_cfg=conv_cfg, norm_cfg=norm_cfg,
+                            act_cfg=act_cfg, kernel_size=3, dilation=6),  # fc6
+            ConvPoolNormAct(fc, fc, pool=False, conv_cfg=conv_cfg, norm_cfg=norm_cfg,
+                            act_cfg=act_cfg, kernel_size=1)))  # fc7
+        self.channels = self.channels + (fc, )
+        return stages

@@ -1,0 +1,46 @@
+"""A few iterations of the demo SSD and YOLOv3 on the VOC-layout copy: MMEngine's Runner trains
+with VOCDataset and validates with VOCMetric (11-point and area mAP) and real NMS."""
+import pytest
+from mmengine.config import Config
+from mmengine.runner import Runner
+
+from conftest import tiny_options
+
+W = 0.125
+
+
+def voc_options(data_root: str, work_dir: str) -> dict:
+    opts = {k: v for k, v in tiny_options(data_root, work_dir, 'unused').items()
+            if not k.startswith(('model.', 'val_evaluator', 'test_evaluator', 'custom_hooks'))
+            and 'data_root' not in k}
+    voc = data_root + '/VOCdevkit/'
+    opts.update({f'{s}_dataloader.dataset.data_root': voc for s in ('train', 'val', 'test')})
+    opts.update({'model.backbone.widen_factor': W, 'train_cfg.max_epochs': 1,
+                 'train_cfg.val_interval': 1, 'default_hooks.checkpoint.interval': 1,
+                 'model.test_cfg.score_thr': 0.0})
+    return opts
+
+
+@pytest.mark.parametrize('name', ['ssd_hoyer_vgg_digits_voc', 'yolov3_hoyer_vgg_digits_voc'])
+def test_voc_training_and_vocmetric(repo_root, tiny_digits, tmp_path, name):
+    cfg = Config.fromfile(f'{repo_root}/configs/demo/{name}.py')
+    cfg.merge_from_dict(voc_options(tiny_digits, str(tmp_path)))
+    cfg.model.backbone.init_cfg = None
+    if name.startswith('ssd'):
+        levels = [int(c * W) for c in (512, 1024, 512, 256, 256)]
+        cfg.model.neck.in_channels, cfg.model.neck.out_channels = levels[:2], levels
+        cfg.model.bbox_head.in_channels = levels
+    else:
+        cfg.model.neck.in_channels = [int(512 * W), int(512 * W), int(256 * W)]
+        cfg.model.neck.out_channels = [int(512 * W), int(256 * W), int(128 * W)]
+        cfg.model.bbox_head.in_channels = cfg.model.neck.out_channels
+        cfg.model.bbox_head.out_channels = [int(1024 * W), int(512 * W), int(256 * W)]
+        cfg.model.test_cfg.conf_thr = 0.0
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    assert len(runner.train_dataloader.dataset) == 24  # the VOC train list
+    scalars = runner.message_hub.log_scalars
+    assert 0 < scalars['train/loss_hoyer'].current() < float('inf')
+    for key in ('val/pascal_voc/mAP', 'val/pascal_voc_area/mAP'):
+        assert 0 <= scalars[key].current() <= 1, key
+    assert 0 <= scalars['val/spike_rate'].current() < 1
