@@ -6,6 +6,7 @@ import torch
 from torch import Tensor, nn
 
 from mmdet_hoyer.models.layers import HoyerSpike
+from .layer_hooks import LayerHookRecorder
 
 
 def spiking_layers(model: nn.Module) -> List[Tuple[str, HoyerSpike]]:
@@ -18,7 +19,7 @@ def layer_group(name: str, depth: int = 1) -> str:
     return '.'.join(name.split('.')[:depth])
 
 
-class FiringRateRecorder:
+class FiringRateRecorder(LayerHookRecorder):
     """Counts the ones each spiking layer emits while it is attached.
 
     Use as a context manager (or call :meth:`attach` / :meth:`detach`); forward hooks add each
@@ -28,11 +29,10 @@ class FiringRateRecorder:
     """
 
     def __init__(self, model: nn.Module, layers: Optional[Iterable[Tuple[str, nn.Module]]] = None):
-        self.layers = list(layers) if layers is not None else spiking_layers(model)
+        super().__init__(layers if layers is not None else spiking_layers(model))
         self.ones: Dict[str, Tensor] = OrderedDict()
         self.total: Dict[str, int] = OrderedDict()
         self.shapes: Dict[str, Tuple[int, ...]] = OrderedDict()
-        self._handles: list = []
 
     def _hook(self, name: str):
 
@@ -45,27 +45,10 @@ class FiringRateRecorder:
 
         return fn
 
-    def attach(self) -> 'FiringRateRecorder':
-        self.detach()
-        for name, m in self.layers:
-            self._handles.append(m.register_forward_hook(self._hook(name)))
-        return self
-
-    def detach(self) -> None:
-        for h in self._handles:
-            h.remove()
-        self._handles = []
-
     def reset(self) -> None:
         self.ones.clear()
         self.total.clear()
         self.shapes.clear()
-
-    def __enter__(self) -> 'FiringRateRecorder':
-        return self.attach()
-
-    def __exit__(self, *exc) -> None:
-        self.detach()
 
     def counts(self) -> Dict[str, Tuple[float, int]]:
         """``{layer: (ones, elements)}`` as Python numbers."""

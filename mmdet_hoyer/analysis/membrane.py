@@ -11,9 +11,10 @@ import torch
 from torch import Tensor, nn
 
 from mmdet_hoyer.models.layers.hoyer_functional import channel_view
+from .layer_hooks import LayerHookRecorder
 
 
-class MembraneRecorder:
+class MembraneRecorder(LayerHookRecorder):
     """Histograms ``u`` of the given :class:`HoyerSpike` layers (eval thresholds).
 
     In ``'layer'`` mode the histogram is of ``u`` itself and the threshold is the layer's
@@ -28,12 +29,14 @@ class MembraneRecorder:
         margin: half-width of the "near threshold" band.
     """
 
+    pre = True  # u is computed from the neuron's input
+
     def __init__(self, layers: Iterable[Tuple[str, nn.Module]], bins: int = 120,
                  value_range: Tuple[float, float] = (-1.0, 2.0), margin: float = 0.1) -> None:
         if bins < 1 or not value_range[0] < value_range[1] or margin < 0:
             raise ValueError('MembraneRecorder: need bins >= 1, value_range[0] < value_range[1] '
                              f'and margin >= 0, got {bins}, {value_range}, {margin}')
-        self.layers = list(layers)
+        super().__init__(layers)
         self.bins, self.range, self.margin = bins, tuple(map(float, value_range)), float(margin)
         self.hist: Dict[str, Tensor] = OrderedDict()
         self.below: Dict[str, int] = OrderedDict()
@@ -41,7 +44,6 @@ class MembraneRecorder:
         self.near: Dict[str, int] = OrderedDict()
         self.total: Dict[str, int] = OrderedDict()
         self.threshold: Dict[str, float] = OrderedDict()
-        self._handles: list = []
 
     def _hook(self, name: str):
 
@@ -62,16 +64,6 @@ class MembraneRecorder:
             self.threshold[name] = e_line
 
         return fn
-
-    def __enter__(self) -> 'MembraneRecorder':
-        for name, m in self.layers:
-            self._handles.append(m.register_forward_pre_hook(self._hook(name)))
-        return self
-
-    def __exit__(self, *exc) -> None:
-        for h in self._handles:
-            h.remove()
-        self._handles = []
 
     def near_fraction(self) -> Dict[str, float]:
         """Fraction of units within ``±margin`` of the threshold, per layer."""

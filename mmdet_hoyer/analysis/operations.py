@@ -13,6 +13,8 @@ from typing import Dict, Iterable, List, Optional, Tuple
 import torch
 from torch import Tensor, nn
 
+from .layer_hooks import LayerHookRecorder
+
 #: 45 nm energy per operation (pJ), 32-bit float (Horowitz 2014).
 MAC_PJ = 4.6
 AC_PJ = 0.9
@@ -39,18 +41,19 @@ def dense_macs(model: nn.Module, inputs: Tuple) -> Dict[str, float]:
                        if by_module.get(n, 0) > 0)
 
 
-class InputSpikeRecorder:
+class InputSpikeRecorder(LayerHookRecorder):
     """Records, for each conv/linear layer, how many of its input values are non-zero and
     whether every input it saw was binary (exactly 0 or 1). Context manager like
     :class:`FiringRateRecorder`."""
 
+    pre = True
+
     def __init__(self, model: nn.Module,
                  layers: Optional[Iterable[Tuple[str, nn.Module]]] = None) -> None:
-        self.layers = list(layers) if layers is not None else dense_layers(model)
+        super().__init__(layers if layers is not None else dense_layers(model))
         self.nonzero: Dict[str, float] = OrderedDict()
         self.total: Dict[str, int] = OrderedDict()
         self.binary: Dict[str, bool] = OrderedDict()
-        self._handles: list = []
 
     def _hook(self, name: str):
 
@@ -62,16 +65,6 @@ class InputSpikeRecorder:
             self.binary[name] = self.binary.get(name, True) and is_binary
 
         return fn
-
-    def __enter__(self) -> 'InputSpikeRecorder':
-        for name, m in self.layers:
-            self._handles.append(m.register_forward_pre_hook(self._hook(name)))
-        return self
-
-    def __exit__(self, *exc) -> None:
-        for h in self._handles:
-            h.remove()
-        self._handles = []
 
     def input_rates(self) -> Dict[str, float]:
         """Fraction of non-zero input values per layer (the firing rate for spike inputs)."""
