@@ -53,7 +53,10 @@ default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=max_iters,
                     max_keep_ckpts=1))
 log_processor = dict(by_epoch=False)
+# spike warm-up: graded forward (the surrogate's ramp) for 200 iterations, binary spikes from
+# iteration 500 on (docs/spike_warmup.md)
 custom_hooks = [
     dict(type='HoyerRegularizerHook', loss_weight=1e-8, interval=50),
+    dict(type='SpikeWarmupHook', begin=200, end=500),
     dict(type='FiringRateHook'),
 ]

@@ -81,7 +81,10 @@ default_hooks = dict(
     logger=dict(interval=20),
     checkpoint=dict(type='CheckpointHook', interval=5, max_keep_ckpts=1))
 auto_scale_lr = dict(base_batch_size=16)
+# spike warm-up (docs/spike_warmup.md): the neck and head start from scratch, so every neuron
+# runs the surrogate's graded ramp for epoch 1, fading to binary spikes by epoch 5
 custom_hooks = [
     dict(type='HoyerRegularizerHook', loss_weight=1e-8, interval=20),
+    dict(type='SpikeWarmupHook', begin=1, end=5, by_epoch=True),
     dict(type='FiringRateHook'),
 ]

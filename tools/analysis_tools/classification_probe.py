@@ -7,15 +7,26 @@ prints the validation accuracy. Used to compare neuron settings before a long de
     python tools/analysis_tools/classification_probe.py                       # paper surrogate
     python tools/analysis_tools/classification_probe.py --surrogate-lower -1  # wider window
     python tools/analysis_tools/classification_probe.py --relu                # ANN twin
+    python tools/analysis_tools/classification_probe.py --warmup 200 500 --steps 800  # warm-up
+    python tools/analysis_tools/classification_probe.py --sensitivity --steps 0   # chaos at init
+
+``--warmup BEGIN END`` applies the spike warm-up of ``SpikeWarmupHook`` (graded surrogate ramp
+until step BEGIN, binary spikes from step END); validation always runs binary spikes.
+``--sensitivity`` prints, per spiking layer at the start and the end, the fraction of spikes
+that flip when the input image changes by 1 % noise, next to the fraction that differ between
+two different images: equal fractions mean the layer's code no longer depends on the image.
 """
 import argparse
+import copy
 
 import torch
 import torch.nn.functional as F
 from sklearn.datasets import load_digits
 
 from mmdet_hoyer.analysis import FiringRateRecorder
+from mmdet_hoyer.engine.hooks.spike_warmup_hook import warmup_alpha
 from mmdet_hoyer.models.backbones import HoyerVGG
+from mmdet_hoyer.models.layers import HoyerSpike
 
 
 def parse_args():
@@ -31,6 +42,10 @@ def parse_args():
     p.add_argument('--lr', type=float, default=2e-3)
     p.add_argument('--batch-size', type=int, default=32)
     p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--warmup', type=int, nargs=2, metavar=('BEGIN', 'END'),
+                   help='spike warm-up: graded ramp until step BEGIN, binary from step END')
+    p.add_argument('--sensitivity', action='store_true',
+                   help='per-layer spike flips under 1%% input noise vs between images')
     return p.parse_args()
 
 
@@ -61,6 +76,37 @@ def main():
     def logits(images):
         return head(backbone(images)[0].mean((2, 3)))
 
+    spiking = [(n, m) for n, m in backbone.named_modules() if isinstance(m, HoyerSpike)]
+    if args.warmup and (args.warmup[0] > args.warmup[1] or args.warmup[1] > args.steps):
+        raise SystemExit(f'--warmup BEGIN END needs 0 <= BEGIN <= END <= --steps, got '
+                         f'{args.warmup} with --steps {args.steps}')
+
+    def sensitivity(when):
+        if not spiking:
+            print('--sensitivity: no spiking layers (--relu)')
+            return
+        # train-mode statistics (as while training), on a copy so nothing is updated; clean and
+        # noisy images share one batch, hence the same BN statistics and extrema
+        probe = copy.deepcopy(backbone).train()
+        outs = {}
+        for n, m in probe.named_modules():
+            if isinstance(m, HoyerSpike):
+                m.warmup_alpha = 0.0
+                m.register_forward_hook(lambda mod, i, o, n=n: outs.__setitem__(n, o))
+        images = colorize(x[n_train:n_train + 64])
+        noisy = images + 0.01 * torch.randn(images.shape, generator=gen)
+        with torch.no_grad():
+            probe(torch.cat([images, noisy]))
+        print(f'sensitivity ({when}): fraction of spikes that flip')
+        print(f'  {"layer":<16} {"1% noise":>9} {"other image":>12}')
+        for name, _ in spiking:
+            a, b = outs[name][:64].flatten(1), outs[name][64:].flatten(1)
+            flip = (a != b).float().mean().item()
+            other = (a[:32] != a[32:]).float().mean().item()
+            print(f'  {name:<16} {flip:9.3f} {other:12.3f}')
+
+    if args.sensitivity:
+        sensitivity('initialisation')
     for step in range(args.steps + 1):
         if step % 50 == 0 or step == args.steps:
             backbone.eval()
@@ -71,11 +117,16 @@ def main():
             backbone.train()
         if step == args.steps:
             break
+        if args.warmup:
+            for _, m in spiking:
+                m.warmup_alpha = warmup_alpha(step, *args.warmup)
         idx = torch.randint(0, n_train, (args.batch_size, ), generator=gen)
         loss = F.cross_entropy(logits(colorize(x[idx])), y[idx])
         opt.zero_grad()
         loss.backward()
         opt.step()
+    if args.sensitivity and args.steps:
+        sensitivity(f'after {args.steps} steps')
 
 
 if __name__ == '__main__':

@@ -1,5 +1,6 @@
 from .epoch_seed_hook import EpochSeedHook
 from .firing_rate_hook import FiringRateHook
 from .hoyer_regularizer_hook import HoyerRegularizerHook
+from .spike_warmup_hook import SpikeWarmupHook
 
-__all__ = ['HoyerRegularizerHook', 'FiringRateHook', 'EpochSeedHook']
+__all__ = ['HoyerRegularizerHook', 'FiringRateHook', 'EpochSeedHook', 'SpikeWarmupHook']

@@ -277,6 +277,38 @@ def hoyer_neuron_train(z: Tensor,
                                    tuple(float(v) for v in surrogate), reg_theta_grad, sync)
 
 
+def surrogate_primitive(u: Tensor, surrogate: Tuple[float, float, float] = (0.5, 0.0, 2.0)
+                        ) -> Tensor:
+    """``P(u) = scale·(clamp(u, lower, upper) − lower)``: the ramp whose derivative is the
+    box-car surrogate ``scale·1[lower < u ≤ upper]`` (paper code: ``0.5·clamp(u, 0, 2)``).
+
+    It is the function the surrogate gradient pretends the neuron computes; used as the
+    graded forward of the spike warm-up (:func:`warmup_mix`).
+    """
+    scale, lower, upper = surrogate
+    return (u.clamp(lower, upper) - lower).mul_(scale)
+
+
+def warmup_mix(spikes: Tensor, z: Tensor, theta_abs: Tensor, alpha: float,
+               surrogate: Tuple[float, float, float] = (0.5, 0.0, 2.0)) -> Tensor:
+    """Forward ``(1 − α)·o + α·P(z/|θ|)`` with the backward of ``o`` alone.
+
+    ``o`` are the binary spikes (carrying the surrogate gradient) and ``P`` the surrogate's
+    primitive (:func:`surrogate_primitive`). The mixed part is added without a graph, so the
+    gradient is the paper's surrogate whatever ``α``: a warm-up changes only forward values,
+    from the graded ramp the surrogate describes (``α = 1``) to the binary spike (``α = 0``,
+    which returns ``spikes`` itself).
+    """
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError(f'warmup_mix: alpha must be in [0, 1], got {alpha!r}')
+    if alpha == 0.0:
+        return spikes
+    with torch.no_grad():
+        u = z.float() / theta_abs.float()
+        delta = surrogate_primitive(u, surrogate).sub_(spikes).mul_(alpha)
+    return spikes + delta.to(spikes.dtype)
+
+
 def firing_rate(spikes: Tensor, dims: Optional[Sequence[int]] = None) -> Tensor:
     """Fraction of ones in a binary spike tensor (float32)."""
     if dims is None:

@@ -8,7 +8,7 @@ from torch import Tensor, nn
 from mmdet.registry import MODELS
 
 from .hoyer_functional import (firing_rate, hoyer_neuron_train, hoyer_square, spike,
-                               update_running)
+                               update_running, warmup_mix)
 
 #: |θ| is clamped to at least this value so that ``u = z/|θ|`` stays finite.
 THETA_EPS = 1e-4
@@ -36,6 +36,11 @@ class HoyerSpike(nn.Module):
     ``hoyer_loss``, the Hoyer-square ``H(c) = (Σc)²/Σc²`` of its clipped potential with the
     graph attached (only while ``regularize`` is set, i.e. when the hook is active), and
     ``last_firing_rate`` (only while ``record_stats`` is set). Eval computes neither.
+
+    Spike warm-up (set by :class:`SpikeWarmupHook`, off by default): while ``warmup_alpha`` =
+    α > 0 the *training* forward returns ``(1 − α)·o + α·P(u)``, where ``P`` is the ramp whose
+    derivative is the surrogate (``0.5·clamp(u, 0, 2)``); the backward is the surrogate as
+    always. Eval ignores α and always emits binary spikes; firing rates count the spikes.
 
     Args:
         mode: ``'layer'`` (one extremum per layer, paper default) or ``'channel'`` (one per
@@ -96,6 +101,8 @@ class HoyerSpike(nn.Module):
         #: are identical on every rank; set False for per-process extrema
         self.sync_stats = bool(sync_stats)
         self.record_stats = False
+        #: spike warm-up mix α in [0, 1] (training forward only; see SpikeWarmupHook)
+        self.warmup_alpha = 0.0
         self.hoyer_loss: Optional[Tensor] = None
         self.last_firing_rate: Optional[Tensor] = None
         self.last_extremum: Optional[Tensor] = None
@@ -164,6 +171,8 @@ class HoyerSpike(nn.Module):
         if self.record_stats:
             self.last_firing_rate = firing_rate(spikes.detach())
             self.last_extremum = e.detach().mean()
+        if self.warmup_alpha > 0.0:
+            return warmup_mix(spikes, z, theta_abs.detach(), self.warmup_alpha, self.surrogate)
         return spikes
 
     def extra_repr(self) -> str:

@@ -147,3 +147,40 @@ def test_fused_training_step_equals_the_composed_functions(per_channel, reg_thet
     assert torch.equal(o_f, o_c)
     torch.testing.assert_close(gz_f, gz_c, rtol=1e-5, atol=1e-6)
     torch.testing.assert_close(gt_f, gt_c, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize('alpha', [0.0, 0.3, 1.0])
+@pytest.mark.parametrize('surrogate', [(0.5, 0.0, 2.0), (0.3, -1.0, 2.0)])
+def test_warmup_mix_forward_and_surrogate_backward(alpha, surrogate):
+    """Forward (1-α)·o + α·P(u) with P the surrogate's primitive; backward = the surrogate."""
+    from mmdet_hoyer.models.layers import surrogate_primitive, warmup_mix
+    scale, lower, upper = surrogate
+    g = torch.Generator().manual_seed(torch.seed() % 2**31)
+    z = (torch.randn(3, 4, 5, 6, generator=g) * 1.5).requires_grad_()
+    theta = torch.tensor(0.7, requires_grad=True)
+    e = torch.tensor(0.45)
+    o = spike(z, theta.abs(), e, *surrogate)
+    out = warmup_mix(o, z, theta.abs(), alpha, surrogate)
+    # float64 reference of the forward
+    u64 = z.detach().double() / 0.7
+    p64 = scale * (u64.clamp(lower, upper) - lower)
+    hard = (u64 >= 0.45).double()
+    torch.testing.assert_close(out.detach().double(), (1 - alpha) * hard + alpha * p64,
+                               rtol=1e-6, atol=1e-6)
+    torch.testing.assert_close(surrogate_primitive(u64, surrogate), p64)
+    # P's derivative is the surrogate: finite differences inside the window
+    du = 1e-4
+    inside = (u64 > lower + du) & (u64 < upper - du)
+    fd = (surrogate_primitive(u64 + du, surrogate) - surrogate_primitive(u64 - du, surrogate)) / (2 * du)
+    torch.testing.assert_close(fd[inside], torch.full_like(fd[inside], scale))
+    # the gradient is the spike's surrogate gradient whatever α
+    w = torch.randn(z.shape, generator=g)
+    gz, gt = torch.autograd.grad((out * w).sum(), (z, theta))
+    mask = ((u64 > lower) & (u64 <= upper)).double()
+    torch.testing.assert_close(gz.double(), w.double() * scale * mask / 0.7, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(gt.double(), -(w.double() * scale * mask * u64).sum() / 0.7,
+                               rtol=1e-4, atol=1e-5)
+    if alpha == 0.0:
+        assert out is o  # the binary spikes themselves
+    with pytest.raises(ValueError, match='alpha must be in'):
+        warmup_mix(o, z, theta.abs(), 1.5, surrogate)
