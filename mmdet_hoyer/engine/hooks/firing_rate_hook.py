@@ -5,10 +5,11 @@ from typing import Dict, Optional
 import torch
 from mmengine.dist import all_reduce
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 
 from mmdet.registry import HOOKS
 from mmdet_hoyer.analysis.firing_rate import FiringRateRecorder, layer_group, spiking_layers
+
+from .spiking_layers import unwrap
 
 
 @HOOKS.register_module()
@@ -34,7 +35,7 @@ class FiringRateHook(Hook):
         self.recorder: Optional[FiringRateRecorder] = None
 
     def _start(self, runner) -> None:
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        model = unwrap(runner)
         layers = spiking_layers(model)
         self.recorder = FiringRateRecorder(model, layers).attach() if layers else None
 

@@ -4,12 +4,13 @@ from typing import Dict, List, Optional, Tuple
 
 import torch
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from torch import nn
 
 from mmdet.registry import HOOKS
-from mmdet_hoyer.analysis.firing_rate import layer_group, spiking_layers
+from mmdet_hoyer.analysis.firing_rate import layer_group
 from mmdet_hoyer.models.layers import HoyerSpike
+
+from .spiking_layers import require_spiking_layers, unwrap
 
 
 @HOOKS.register_module()
@@ -67,14 +68,11 @@ class HoyerRegularizerHook(Hook):
 
     # ------------------------------------------------------------------ set-up
     def before_run(self, runner) -> None:
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-        self.layers = spiking_layers(model)
-        if not self.layers:
-            raise RuntimeError(
-                'HoyerRegularizerHook is in custom_hooks but the model '
-                f'({type(model).__name__}) has no HoyerSpike layer to regularize. Use a spiking '
-                "backbone/neck (e.g. backbone=dict(type='HoyerVGG')) or set "
-                "act_cfg=dict(type='HoyerSpike'), or remove the hook from custom_hooks.")
+        self.layers = require_spiking_layers(
+            runner, 'HoyerRegularizerHook',
+            "to regularize. Use a spiking backbone/neck (e.g. backbone=dict(type='HoyerVGG')) or "
+            "set act_cfg=dict(type='HoyerSpike'), or remove the hook from custom_hooks.")
+        model = unwrap(runner)
         for _, m in self.layers:
             m.regularize = True
             m.detach_threshold = self.detach_threshold

@@ -2,11 +2,11 @@
 from typing import List, Tuple
 
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 
 from mmdet.registry import HOOKS
-from mmdet_hoyer.analysis.firing_rate import spiking_layers
 from mmdet_hoyer.models.layers import HoyerSpike
+
+from .spiking_layers import require_spiking_layers
 
 
 def warmup_alpha(it: int, begin: int, end: int) -> float:
@@ -58,13 +58,9 @@ class SpikeWarmupHook(Hook):
         self.layers: List[Tuple[str, HoyerSpike]] = []
 
     def before_train(self, runner) -> None:
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-        self.layers = spiking_layers(model)
-        if not self.layers:
-            raise RuntimeError(
-                'SpikeWarmupHook is in custom_hooks but the model '
-                f'({type(model).__name__}) has no HoyerSpike layer to warm up; remove the hook '
-                'or use a spiking backbone/neck.')
+        self.layers = require_spiking_layers(
+            runner, 'SpikeWarmupHook',
+            'to warm up; remove the hook or use a spiking backbone/neck.')
         unit = 'epochs' if self.by_epoch else 'iterations'
         if self.by_epoch:
             per_epoch = len(runner.train_dataloader)
