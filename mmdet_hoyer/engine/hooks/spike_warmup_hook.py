@@ -1,4 +1,4 @@
-"""Spike warm-up: anneal the training forward from the surrogate's ramp to binary spikes."""
+"""Spike warm-up: anneal the training forward from a graded activation to binary spikes."""
 from typing import List, Tuple
 
 from mmengine.hooks import Hook
@@ -34,16 +34,27 @@ class SpikeWarmupHook(Hook):
     validation/test always run binary spikes (eval ignores ``α``). ``α`` is logged as
     ``train/spike_warmup``.
 
+    ``ramp='relu'`` anneals from a ReLU network instead: the training forward *and* backward
+    are those of ``(1 − α)·o + α·max(u, 0)``, so before ``begin`` the model trains as its ANN
+    twin (the ReLU's scale ``1/|θ|`` is removed by the next BN) and turns into the SNN while
+    ``α`` fades — ANN-to-SNN conversion and fine-tuning within one run. The surrogate's ramp is
+    bounded, and a bounded activation did not learn the YOLOv3 demo's classes in its budget
+    (``docs/spike_warmup.md``).
+
     Args:
         begin: iteration (or epoch, with ``by_epoch``) where the ramp starts to fade; ≥ 0.
         end: iteration (epoch) from which the forward is binary; ≥ ``begin``, > 0, and not past
             the end of training (the trained model must be the spiking one).
         by_epoch: ``begin``/``end`` count epochs (converted with the train loader's length).
+        ramp: the graded function, ``'surrogate'`` (default) or ``'relu'``.
     """
+
+    RAMPS = ('surrogate', 'relu')
 
     priority = 'NORMAL'
 
-    def __init__(self, begin: int = 0, end: int = 1000, by_epoch: bool = False) -> None:
+    def __init__(self, begin: int = 0, end: int = 1000, by_epoch: bool = False,
+                 ramp: str = 'surrogate') -> None:
         for name, value in (('begin', begin), ('end', end)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f'SpikeWarmupHook: {name} must be an int >= 0 (iterations, or '
@@ -51,6 +62,9 @@ class SpikeWarmupHook(Hook):
         if not end > 0 or end < begin:
             raise ValueError(f'SpikeWarmupHook: need 0 <= begin <= end and end > 0, got '
                              f'begin={begin!r}, end={end!r}')
+        if ramp not in self.RAMPS:
+            raise ValueError(f'SpikeWarmupHook: ramp must be one of {self.RAMPS}, got {ramp!r}')
+        self.ramp = ramp
         self.begin = begin
         self.end = end
         self.by_epoch = bool(by_epoch)
@@ -61,6 +75,8 @@ class SpikeWarmupHook(Hook):
         self.layers = require_spiking_layers(
             runner, 'SpikeWarmupHook',
             'to warm up; remove the hook or use a spiking backbone/neck.')
+        for _, m in self.layers:
+            m.warmup_ramp = self.ramp
         unit = 'epochs' if self.by_epoch else 'iterations'
         if self.by_epoch:
             per_epoch = len(runner.train_dataloader)

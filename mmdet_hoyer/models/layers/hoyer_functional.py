@@ -309,6 +309,23 @@ def warmup_mix(spikes: Tensor, z: Tensor, theta_abs: Tensor, alpha: float,
     return spikes + delta.to(spikes.dtype)
 
 
+def relu_warmup_mix(spikes: Tensor, z: Tensor, theta_abs: Tensor, alpha: float) -> Tensor:
+    """``(1 − α)·o + α·max(z/|θ|, 0)``, forward *and* backward: a ReLU network annealed into
+    the spiking one.
+
+    ``o`` are the binary spikes (with the surrogate gradient); the ReLU part carries its own
+    gradient to ``z`` (not to ``θ``: pass ``|θ|`` detached, the threshold learns through the
+    spikes). ``α = 1`` is the ANN twin's activation up to the per-layer scale ``1/|θ|`` (which
+    the next BN removes), ``α = 0`` returns ``spikes`` itself.
+    """
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError(f'relu_warmup_mix: alpha must be in [0, 1], got {alpha!r}')
+    if alpha == 0.0:
+        return spikes
+    graded = (z / theta_abs.to(z.dtype)).clamp_min(0)
+    return spikes * (1.0 - alpha) + graded * alpha
+
+
 def firing_rate(spikes: Tensor, dims: Optional[Sequence[int]] = None) -> Tensor:
     """Fraction of ones in a binary spike tensor (float32)."""
     if dims is None:

@@ -8,7 +8,7 @@ from torch import Tensor, nn
 from mmdet.registry import MODELS
 
 from .hoyer_functional import (firing_rate, hoyer_neuron_train, hoyer_square, spike,
-                               update_running, warmup_mix)
+                               update_running, relu_warmup_mix, warmup_mix)
 
 #: |θ| is clamped to at least this value so that ``u = z/|θ|`` stays finite.
 THETA_EPS = 1e-4
@@ -40,7 +40,8 @@ class HoyerSpike(nn.Module):
     Spike warm-up (set by :class:`SpikeWarmupHook`, off by default): while ``warmup_alpha`` =
     α > 0 the *training* forward returns ``(1 − α)·o + α·P(u)``, where ``P`` is the ramp whose
     derivative is the surrogate (``0.5·clamp(u, 0, 2)``); the backward is the surrogate as
-    always. Eval ignores α and always emits binary spikes; firing rates count the spikes.
+    always. With ``warmup_ramp = 'relu'`` it returns ``(1 − α)·o + α·max(u, 0)`` instead, with
+    the ReLU part's own gradient (an ANN annealed into the SNN). Eval ignores α and always emits binary spikes; firing rates count the spikes.
 
     Args:
         mode: ``'layer'`` (one extremum per layer, paper default) or ``'channel'`` (one per
@@ -103,6 +104,9 @@ class HoyerSpike(nn.Module):
         self.record_stats = False
         #: spike warm-up mix α in [0, 1] (training forward only; see SpikeWarmupHook)
         self.warmup_alpha = 0.0
+        #: the warm-up's graded function: 'surrogate' (the surrogate's ramp, backward = the
+        #: surrogate) or 'relu' (ReLU forward and backward, annealed into the spikes)
+        self.warmup_ramp = 'surrogate'
         self.hoyer_loss: Optional[Tensor] = None
         self.last_firing_rate: Optional[Tensor] = None
         self.last_extremum: Optional[Tensor] = None
@@ -172,6 +176,8 @@ class HoyerSpike(nn.Module):
             self.last_firing_rate = firing_rate(spikes.detach())
             self.last_extremum = e.detach().mean()
         if self.warmup_alpha > 0.0:
+            if self.warmup_ramp == 'relu':
+                return relu_warmup_mix(spikes, z, theta_abs.detach(), self.warmup_alpha)
             return warmup_mix(spikes, z, theta_abs.detach(), self.warmup_alpha, self.surrogate)
         return spikes
 

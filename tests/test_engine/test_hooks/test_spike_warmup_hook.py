@@ -79,3 +79,31 @@ def test_hook_by_epoch_and_errors(repo_root):
     ann = MODELS.build(tiny_yolo_cfg(repo_root, ann=True).model)
     with pytest.raises(RuntimeError, match='no HoyerSpike layer'):
         HOOKS.build(dict(type='SpikeWarmupHook')).before_train(fake_runner(ann))
+
+
+def test_relu_ramp_trains_as_the_ann_twin_then_ends_binary(repo_root):
+    """ramp='relu': α = 1 gives unbounded ReLU values with the ReLU's gradient, α = 0 spikes."""
+    cfg = tiny_yolo_cfg(repo_root)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    hook = HOOKS.build(dict(type='SpikeWarmupHook', begin=1, end=3, ramp='relu'))
+    runner = fake_runner(model)
+    hook.before_train(runner)
+    layers = [m for m in model.modules() if isinstance(m, HoyerSpike)]
+    assert all(m.warmup_ramp == 'relu' for m in layers)
+    layer = layers[0]
+    z = (torch.randn(2, 3, 5, 5) * 2).requires_grad_()
+    layer.train()
+    layer.warmup_alpha = 1.0
+    out = layer(z)
+    torch.testing.assert_close(out, z.clamp_min(0) / layer.theta_abs.detach())
+    assert out.max() > 1  # unbounded, unlike the surrogate's ramp
+    out.sum().backward()
+    torch.testing.assert_close(z.grad, (z > 0).float() / layer.theta_abs.detach())
+    runner.iter = 3
+    hook.before_train_iter(runner, 0)
+    assert layer.warmup_alpha == 0.0
+    out = layer(z)
+    assert ((out == 0) | (out == 1)).all()
+    with pytest.raises(ValueError, match="ramp must be one of"):
+        HOOKS.build(dict(type='SpikeWarmupHook', ramp='tanh'))

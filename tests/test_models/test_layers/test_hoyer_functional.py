@@ -184,3 +184,32 @@ def test_warmup_mix_forward_and_surrogate_backward(alpha, surrogate):
         assert out is o  # the binary spikes themselves
     with pytest.raises(ValueError, match='alpha must be in'):
         warmup_mix(o, z, theta.abs(), 1.5, surrogate)
+
+
+@pytest.mark.parametrize('alpha', [0.0, 0.4, 1.0])
+def test_relu_warmup_mix_forward_and_backward(alpha):
+    """(1-α)·o + α·max(z/|θ|, 0), forward and backward, against float64; θ gets only the
+    spikes' surrogate gradient."""
+    from mmdet_hoyer.models.layers import relu_warmup_mix
+    g = torch.Generator().manual_seed(torch.seed() % 2**31)
+    z = (torch.randn(2, 5, 4, 7, generator=g) * 1.5).requires_grad_()
+    theta = torch.tensor(0.8, requires_grad=True)
+    e = torch.tensor(0.5)
+    o = spike(z, theta.abs(), e)
+    out = relu_warmup_mix(o, z, theta.abs().detach(), alpha)
+    u64 = z.detach().double() / 0.8
+    hard = (u64 >= 0.5).double()
+    torch.testing.assert_close(out.detach().double(),
+                               (1 - alpha) * hard + alpha * u64.clamp_min(0),
+                               rtol=1e-6, atol=1e-6)
+    w = torch.randn(z.shape, generator=g)
+    gz, gt = torch.autograd.grad((out * w).sum(), (z, theta))
+    box = ((u64 > 0) & (u64 <= 2)).double()
+    ref_gz = w.double() * ((1 - alpha) * 0.5 * box + alpha * (u64 > 0).double()) / 0.8
+    torch.testing.assert_close(gz.double(), ref_gz, rtol=1e-5, atol=1e-6)
+    ref_gt = -(1 - alpha) * (w.double() * 0.5 * box * u64).sum() / 0.8
+    torch.testing.assert_close(gt.double(), ref_gt, rtol=1e-4, atol=1e-5)
+    if alpha == 0.0:
+        assert out is o
+    with pytest.raises(ValueError, match='alpha must be in'):
+        relu_warmup_mix(o, z, theta.abs(), -0.1)
