@@ -1,9 +1,11 @@
-"""Shared command-line handling of tools/train.py and tools/test.py (MMDetection's arguments)."""
+"""Shared command-line handling of the tools: MMDetection's arguments, loading a trained model."""
 import argparse
 import os
 import os.path as osp
+from typing import Optional, Sequence, Tuple
 
 from mmengine.config import Config, DictAction
+from torch import nn
 
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:
@@ -36,3 +38,29 @@ def load_config(args: argparse.Namespace) -> Config:
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
     return cfg
+
+
+def load_trained_model(config: str, checkpoint: str, cfg_options: Optional[dict] = None,
+                       splits: Sequence[str] = ('test', )) -> Tuple[Config, nn.Module]:
+    """Config (with ``--cfg-options``) and model with ``checkpoint`` loaded, for the analysis
+    tools; ``SystemExit`` with the reason for a missing checkpoint or dataset path (``splits``)."""
+    from mmengine.registry import init_default_scope
+    from mmengine.runner import load_checkpoint
+
+    from mmdet.registry import MODELS
+    from .config_checks import check_data_paths
+    if not osp.isfile(checkpoint):
+        raise SystemExit(f'error: checkpoint {checkpoint!r} is not a file')
+    cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    try:
+        check_data_paths(cfg, splits=tuple(splits))
+    except FileNotFoundError as e:
+        raise SystemExit(f'error: {e}')
+    init_default_scope(cfg.get('default_scope', 'mmdet'))
+    model_cfg = cfg.model.copy()
+    model_cfg.pop('init_cfg', None)
+    model = MODELS.build(model_cfg)
+    load_checkpoint(model, checkpoint, map_location='cpu', logger='silent')
+    return cfg, model

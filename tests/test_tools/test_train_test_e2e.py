@@ -189,3 +189,39 @@ def test_spike_stats_and_compare_on_the_trained_checkpoint(trained, repo_root, t
     table = (tmp_path / 'c.md').read_text()
     assert '| mAP | 0.250 | 0.500 | SNN/ANN 0.500 |' in table
     assert f"ANN/SNN {ops['efficiency_ratio']:.2f}×" in table
+
+
+def test_centre_probe_tool_on_the_trained_checkpoint(trained, repo_root, tmp_path):
+    """The probe runs the real loaders/pipeline on the tiny set and reports every map."""
+    work_dir = trained['work_dir']
+    with open(osp.join(work_dir, 'last_checkpoint')) as f:
+        ckpt = f.read().strip()
+    opts = [f'{k}={json.dumps(v) if not isinstance(v, str) else v}'
+            for k, v in trained['options'].items()
+            if k.startswith(('model.', 'test_', 'train_dataloader.dataset.'))]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [repo_root] + [p for p in [os.environ.get('PYTHONPATH')] if p]))
+    out = tmp_path / 'probe.md'
+    proc = subprocess.run(
+        [sys.executable, f'{repo_root}/tools/analysis_tools/centre_probe.py',
+         f'{repo_root}/configs/demo/yolov3_hoyer_vgg_digits.py', ckpt, '--num-train', '24',
+         '--num-val', '8', '--out', str(out), '--cfg-options', *opts],
+        capture_output=True, text=True, env=env, cwd=repo_root, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    with open(tmp_path / 'probe.json') as f:
+        result = json.load(f)
+    names = [r['map'] for r in result['maps']]
+    assert names == ['backbone[0]', 'backbone[1]', 'backbone[2]', 'neck[0]', 'neck[1]',
+                     'neck[2]', 'bbox_head.convs_bridge.0', 'bbox_head.convs_bridge.1',
+                     'bbox_head.convs_bridge.2']
+    assert result['num_train_boxes'] > 24 and result['num_val_boxes'] >= 8
+    assert all(0 <= r['accuracy'] <= 1 for r in result['maps'])
+    # spike maps: the mean value at the centres is a firing rate
+    assert all(0 <= r['mean_activation'] <= 1 for r in result['maps'])
+    assert '| neck[2] |' in out.read_text()
+    proc = subprocess.run(
+        [sys.executable, f'{repo_root}/tools/analysis_tools/centre_probe.py',
+         f'{repo_root}/configs/demo/yolov3_hoyer_vgg_digits.py', ckpt, '--layers', 'nek',
+         '--cfg-options', *opts],
+        capture_output=True, text=True, env=env, cwd=repo_root, timeout=600)
+    assert proc.returncode != 0 and "['nek'] are not modules" in proc.stderr

@@ -10,15 +10,13 @@ writes ``stats.json``, ``report.md``, ``firing_rate.png`` and ``membrane_hist.pn
 import argparse
 import os.path as osp
 
-from mmengine.config import Config, DictAction
-from mmengine.registry import init_default_scope
-from mmengine.runner import Runner, load_checkpoint
+from mmengine.config import DictAction
+from mmengine.runner import Runner
 
 import mmdet_hoyer  # noqa: F401  (registers the plugin; torch>=2.6 checkpoint loading)
-from mmdet.registry import MODELS
 from mmdet_hoyer.analysis import AC_PJ, MAC_PJ
 from mmdet_hoyer.analysis.spike_stats import collect_spike_stats, write_spike_report
-from mmdet_hoyer.utils import check_data_paths
+from mmdet_hoyer.utils import load_trained_model
 
 
 def parse_args():
@@ -42,20 +40,7 @@ def main():
         raise SystemExit(f'error: --num-images must be >= 1, got {args.num_images}')
     if args.mac_pj <= 0 or args.ac_pj <= 0:
         raise SystemExit('error: --mac-pj and --ac-pj must be > 0')
-    if not osp.isfile(args.checkpoint):
-        raise SystemExit(f'error: checkpoint {args.checkpoint!r} is not a file')
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    try:
-        check_data_paths(cfg, splits=('test', ))
-    except FileNotFoundError as e:
-        raise SystemExit(f'error: {e}')
-    init_default_scope(cfg.get('default_scope', 'mmdet'))
-    model_cfg = cfg.model.copy()
-    model_cfg.pop('init_cfg', None)
-    model = MODELS.build(model_cfg)
-    load_checkpoint(model, args.checkpoint, map_location='cpu', logger='silent')
+    cfg, model = load_trained_model(args.config, args.checkpoint, args.cfg_options)
     loader = Runner.build_dataloader(cfg.test_dataloader)
     try:
         stats = collect_spike_stats(model, loader, args.num_images, args.hist_layers,

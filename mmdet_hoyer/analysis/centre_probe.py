@@ -1,0 +1,96 @@
+"""Linear class probe at object centres: how much class information a feature map carries.
+
+For every ground-truth box, the feature vector of the map cell that contains the box centre is
+collected (the cell a YOLO-style head predicts the object's class from); a logistic regression
+fitted on training images and scored on validation images says how linearly separable the
+classes are in that map. Chance is ``1/num_classes``; used to find where a spiking detector
+loses class information (README, known limitations).
+"""
+from typing import Callable, Dict, List, Sequence, Tuple
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from .layer_hooks import LayerHookRecorder
+
+
+def centre_cells(boxes: Tensor, feat_hw: Tuple[int, int], input_hw: Tuple[int, int]
+                 ) -> Tuple[Tensor, Tensor]:
+    """Row and column of the cell holding each box centre.
+
+    ``boxes``: ``(N, 4)`` ``x1, y1, x2, y2`` in input pixels; the map of size ``feat_hw`` covers
+    the (padded) input of size ``input_hw``, so its stride is ``input / feat`` per axis.
+    Centres on or past the last edge fall into the last cell.
+    """
+    if boxes.ndim != 2 or boxes.shape[-1] != 4:
+        raise ValueError(f'centre_cells: boxes must be (N, 4) x1, y1, x2, y2, got shape '
+                         f'{tuple(boxes.shape)}')
+    (fh, fw), (ih, iw) = feat_hw, input_hw
+    cx = (boxes[:, 0] + boxes[:, 2]) / 2
+    cy = (boxes[:, 1] + boxes[:, 3]) / 2
+    rows = torch.floor(cy * fh / ih).long().clamp(0, fh - 1)
+    cols = torch.floor(cx * fw / iw).long().clamp(0, fw - 1)
+    return rows, cols
+
+
+def centre_features(feat: Tensor, boxes: Tensor, input_hw: Tuple[int, int]) -> Tensor:
+    """``(N, C)`` features of one image's ``(C, H, W)`` map at the cells of its ``N`` boxes."""
+    if feat.ndim != 3:
+        raise ValueError(f'centre_features: feat must be (C, H, W), got {tuple(feat.shape)}')
+    rows, cols = centre_cells(boxes.to(feat.device), feat.shape[-2:], input_hw)
+    return feat[:, rows, cols].T
+
+
+def linear_probe_accuracy(train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray,
+                          val_y: np.ndarray, max_iter: int = 3000) -> float:
+    """Validation accuracy of a logistic regression fitted on standardised training features."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    if len(train_x) == 0 or len(val_x) == 0:
+        raise ValueError('linear_probe_accuracy: no training or no validation samples')
+    if len(np.unique(train_y)) < 2:
+        raise ValueError('linear_probe_accuracy: the training samples hold fewer than 2 classes')
+    clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=max_iter))
+    clf.fit(train_x, train_y)
+    return float(clf.score(val_x, val_y))
+
+
+class FeatureMapRecorder(LayerHookRecorder):
+    """Keeps the latest output maps of named modules: a tensor output is recorded as ``name``,
+    the i-th tensor of a tuple/list output as ``name[i]`` (e.g. a neck's levels)."""
+
+    def __init__(self, layers: Sequence[Tuple[str, nn.Module]]) -> None:
+        super().__init__(layers)
+        self.maps: Dict[str, Tensor] = {}
+
+    def _hook(self, name: str) -> Callable:
+        def hook(module, args, out):
+            if isinstance(out, Tensor):
+                self.maps[name] = out.detach()
+            elif isinstance(out, (list, tuple)):
+                for i, o in enumerate(out):
+                    if isinstance(o, Tensor) and o.ndim == 4:
+                        self.maps[f'{name}[{i}]'] = o.detach()
+        return hook
+
+
+def probe_layers(model: nn.Module, names: Sequence[str]) -> List[Tuple[str, nn.Module]]:
+    """The named modules of ``model``, with an error listing what is there when one is not."""
+    modules = dict(model.named_modules())
+    missing = [n for n in names if n not in modules]
+    if missing:
+        top = sorted({n.split('.')[0] for n in modules if n})
+        raise ValueError(f'probe layers {missing} are not modules of the model; give dotted '
+                         f'module names, e.g. {top} or bbox_head.convs_bridge.0')
+    return [(n, modules[n]) for n in names]
+
+
+def default_probe_layers(model: nn.Module) -> List[str]:
+    """Backbone and neck outputs, plus YOLOv3-style head bridge convs when the head has them."""
+    names = [n for n in ('backbone', 'neck') if hasattr(model, n) and getattr(model, n)]
+    bridges = getattr(getattr(model, 'bbox_head', None), 'convs_bridge', None)
+    if bridges is not None:
+        names += [f'bbox_head.convs_bridge.{i}' for i in range(len(bridges))]
+    return names

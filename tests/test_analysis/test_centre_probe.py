@@ -1,0 +1,57 @@
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from mmdet_hoyer.analysis.centre_probe import (FeatureMapRecorder, centre_cells,
+                                               centre_features, default_probe_layers,
+                                               linear_probe_accuracy, probe_layers)
+
+
+def test_centre_cells_and_features_pick_the_cell_of_each_centre():
+    # 64 x 96 input, stride-16 map (4 x 6); centres (24, 8), (95, 63) (last cell), (40, 33)
+    boxes = torch.tensor([[16., 0., 32., 16.], [90., 60., 100., 66.], [30., 30., 50., 36.]])
+    rows, cols = centre_cells(boxes, (4, 6), (64, 96))
+    assert rows.tolist() == [0, 3, 2] and cols.tolist() == [1, 5, 2]
+    feat = torch.arange(2 * 4 * 6, dtype=torch.float32).reshape(2, 4, 6)
+    out = centre_features(feat, boxes, (64, 96))
+    assert out.shape == (3, 2)
+    assert out[:, 0].tolist() == [feat[0, 0, 1], feat[0, 3, 5], feat[0, 2, 2]]
+    assert out[:, 1].tolist() == [feat[1, 0, 1], feat[1, 3, 5], feat[1, 2, 2]]
+    with pytest.raises(ValueError, match=r'boxes must be \(N, 4\)'):
+        centre_cells(torch.zeros(3), (4, 6), (64, 96))
+    with pytest.raises(ValueError, match=r'feat must be \(C, H, W\)'):
+        centre_features(feat[None], boxes, (64, 96))
+
+
+def test_linear_probe_separates_informative_features_only():
+    rng = np.random.RandomState(torch.seed() % 2**31)
+    y_tr, y_va = rng.randint(0, 4, 200), rng.randint(0, 4, 100)
+    means = rng.randn(4, 8) * 3
+    informative = (means[y_tr] + rng.randn(200, 8) * 0.5, means[y_va] + rng.randn(100, 8) * 0.5)
+    assert linear_probe_accuracy(informative[0], y_tr, informative[1], y_va) > 0.95
+    noise = rng.randn(200, 8), rng.randn(100, 8)
+    assert linear_probe_accuracy(noise[0], y_tr, noise[1], y_va) < 0.5  # chance 0.25
+    with pytest.raises(ValueError, match='fewer than 2 classes'):
+        linear_probe_accuracy(noise[0], np.zeros(200), noise[1], y_va)
+
+
+def test_recorder_names_tuple_outputs_and_layer_errors():
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.backbone = nn.Conv2d(1, 2, 1)
+            self.neck = nn.Identity()
+
+        def forward(self, x):
+            f = self.backbone(x)
+            return self.neck((f, f[:, :1, ::2, ::2]))
+
+    net = Net()
+    layers = probe_layers(net, default_probe_layers(net))
+    with FeatureMapRecorder(layers) as rec:
+        net(torch.randn(1, 1, 4, 4))
+    assert sorted(rec.maps) == ['backbone', 'neck[0]', 'neck[1]']
+    assert rec.maps['neck[1]'].shape == (1, 1, 2, 2)
+    with pytest.raises(ValueError, match=r"\['nek'\] are not modules"):
+        probe_layers(net, ['nek'])

@@ -1,0 +1,124 @@
+"""Linear class probe on a detector's feature maps at the ground-truth box centres.
+
+    python tools/analysis_tools/centre_probe.py CONFIG CHECKPOINT [--num-train 400]
+        [--num-val 200] [--layers backbone neck bbox_head.convs_bridge.0 ...] [--out FILE.md]
+
+For each recorded map (default: backbone and neck outputs, and the head's bridge convs when
+the head has them) it collects the feature vector of the cell holding each box centre on the
+first N training and validation images (the config's test pipeline, boxes loaded before the
+resize so they are in input pixels), fits a logistic regression on the training vectors and
+prints its validation accuracy (chance: 1/num_classes). It shows where a detector keeps — or
+loses — the information its class predictions need (mmdet_hoyer/analysis/centre_probe.py).
+"""
+import argparse
+import copy
+import json
+import os.path as osp
+from collections import defaultdict
+
+import numpy as np
+import torch
+from mmengine.config import DictAction
+from mmengine.runner import Runner
+
+import mmdet_hoyer  # noqa: F401  (registers the plugin; torch>=2.6 checkpoint loading)
+from mmdet_hoyer.analysis.centre_probe import (FeatureMapRecorder, centre_features,
+                                               default_probe_layers, linear_probe_accuracy,
+                                               probe_layers)
+from mmdet_hoyer.utils import load_trained_model
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description='linear class probe at box centres')
+    p.add_argument('config')
+    p.add_argument('checkpoint')
+    p.add_argument('--num-train', type=int, default=400, help='training images to fit on')
+    p.add_argument('--num-val', type=int, default=200, help='validation images to score on')
+    p.add_argument('--layers', nargs='+', help='module names whose output maps to probe '
+                   '(default: backbone, neck and the head bridge convs)')
+    p.add_argument('--out', help='also write the table (markdown) and a .json beside it')
+    p.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config keys')
+    return p.parse_args()
+
+
+def probe_loader(cfg, split: str):
+    """``split``'s dataloader with the test pipeline, boxes loaded before the resize."""
+    test_ds = cfg.test_dataloader.dataset
+    pipeline = [t for t in copy.deepcopy(test_ds.pipeline) if t['type'] != 'LoadAnnotations']
+    pipeline.insert(1, dict(type='LoadAnnotations', with_bbox=True))
+    loader = copy.deepcopy(cfg.test_dataloader)
+    if split == 'train':
+        ds = copy.deepcopy(cfg.train_dataloader.dataset)
+        if 'pipeline' not in ds:
+            raise SystemExit('error: train_dataloader.dataset has no pipeline (a dataset '
+                             'wrapper?); the probe needs a plain detection dataset')
+        ds.test_mode = False
+        loader.dataset = ds
+    loader.dataset.pipeline = pipeline
+    loader.sampler = dict(type='DefaultSampler', shuffle=False)
+    loader.persistent_workers = False
+    return Runner.build_dataloader(loader)
+
+
+@torch.no_grad()
+def collect(model, loader, recorder, num_images):
+    feats, labels, seen = defaultdict(list), [], 0
+    for batch in loader:
+        data = model.data_preprocessor(batch, False)
+        recorder.maps.clear()
+        model(data['inputs'], data['data_samples'], mode='tensor')
+        input_hw = tuple(data['inputs'].shape[-2:])
+        for i, sample in enumerate(data['data_samples']):
+            boxes = sample.gt_instances.bboxes
+            boxes = getattr(boxes, 'tensor', boxes)
+            if len(boxes) == 0:
+                continue
+            for name, m in recorder.maps.items():
+                feats[name].append(centre_features(m[i].float(), boxes, input_hw).cpu())
+            labels.append(sample.gt_instances.labels.cpu())
+            seen += 1
+            if seen >= num_images:
+                break
+        if seen >= num_images:
+            break
+    return ({k: torch.cat(v).numpy() for k, v in feats.items()},
+            torch.cat(labels).numpy() if labels else np.zeros(0, dtype=np.int64))
+
+
+def main():
+    args = parse_args()
+    if args.num_train < 1 or args.num_val < 1:
+        raise SystemExit('error: --num-train and --num-val must be >= 1')
+    cfg, model = load_trained_model(args.config, args.checkpoint, args.cfg_options,
+                                    splits=('train', 'test'))
+    model.eval()
+    try:
+        layers = probe_layers(model, args.layers or default_probe_layers(model))
+    except ValueError as e:
+        raise SystemExit(f'error: {e}')
+    with FeatureMapRecorder(layers) as rec:
+        train_x, train_y = collect(model, probe_loader(cfg, 'train'), rec, args.num_train)
+        val_x, val_y = collect(model, probe_loader(cfg, 'test'), rec, args.num_val)
+    num_classes = int(getattr(model.bbox_head, 'num_classes', 0) or len(np.unique(train_y)))
+    rows = []
+    for name in train_x:
+        acc = linear_probe_accuracy(train_x[name], train_y, val_x[name], val_y)
+        rows.append(dict(map=name, channels=int(train_x[name].shape[1]), accuracy=acc,
+                         mean_activation=float(val_x[name].mean())))
+    lines = [f'Linear class probe at box centres: {len(train_y)} train / {len(val_y)} val boxes, '
+             f'chance {1 / num_classes:.3f} ({args.checkpoint})', '',
+             '| map | channels | val accuracy | mean value at centres |', '|---|---|---|---|']
+    lines += [f"| {r['map']} | {r['channels']} | {r['accuracy']:.3f} | "
+              f"{r['mean_activation']:.3f} |" for r in rows]
+    print('\n'.join(lines))
+    if args.out:
+        with open(args.out, 'w') as f:
+            f.write('\n'.join(lines) + '\n')
+        with open(osp.splitext(args.out)[0] + '.json', 'w') as f:
+            json.dump(dict(checkpoint=args.checkpoint, config=args.config,
+                           num_train_boxes=len(train_y), num_val_boxes=len(val_y),
+                           chance=1 / num_classes, maps=rows), f, indent=1)
+
+
+if __name__ == '__main__':
+    main()
