@@ -119,6 +119,26 @@ def test_training_logs_losses_rates_and_validates(trained):
     assert all(r.numel() == 1 and 0 < r.item() < 1 for r in running)
 
 
+def tool_env(repo_root):
+    """The environment for running the repository's tools as subprocesses."""
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [repo_root] + [p for p in [os.environ.get('PYTHONPATH')] if p]))
+
+
+def run_on_checkpoint(trained, repo_root, script, args, prefixes):
+    """Run ``script`` (relative to the repo) on the trained tiny checkpoint with the demo config,
+    passing the trained run's options that start with ``prefixes`` as --cfg-options."""
+    with open(osp.join(trained['work_dir'], 'last_checkpoint')) as f:
+        ckpt = f.read().strip()
+    opts = [f'{k}={json.dumps(v) if not isinstance(v, str) else v}'
+            for k, v in trained['options'].items() if k.startswith(tuple(prefixes))]
+    return subprocess.run(
+        [sys.executable, f'{repo_root}/{script}',
+         f'{repo_root}/configs/demo/yolov3_hoyer_vgg_digits.py', ckpt, *args,
+         '--cfg-options', *opts],
+        capture_output=True, text=True, env=tool_env(repo_root), cwd=repo_root, timeout=600)
+
+
 def test_checkpoint_and_tools_test_reproduce_metrics(trained, repo_root, tmp_path):
     work_dir = trained['work_dir']
     with open(osp.join(work_dir, 'last_checkpoint')) as f:
@@ -127,17 +147,9 @@ def test_checkpoint_and_tools_test_reproduce_metrics(trained, repo_root, tmp_pat
     running_keys = [k for k in state['state_dict'] if k.endswith('running_extremum')]
     assert len(running_keys) == sum(isinstance(m, HoyerSpike) for m in trained['runner'].model.modules())
 
-    opts = [f'{k}={json.dumps(v) if not isinstance(v, str) else v}'
-            for k, v in trained['options'].items()
-            if k.startswith(('model.', 'test_', 'val_evaluator'))]
     out_dir = str(tmp_path / 'test')
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [repo_root] + [p for p in [os.environ.get('PYTHONPATH')] if p]))
-    proc = subprocess.run(
-        [sys.executable, f'{repo_root}/tools/test.py',
-         f'{repo_root}/configs/demo/yolov3_hoyer_vgg_digits.py', ckpt, '--work-dir', out_dir,
-         '--cfg-options', *opts],
-        capture_output=True, text=True, env=env, cwd=repo_root, timeout=600)
+    proc = run_on_checkpoint(trained, repo_root, 'tools/test.py', ['--work-dir', out_dir],
+                             ('model.', 'test_', 'val_evaluator'))
     assert proc.returncode == 0, proc.stderr[-3000:]
     with open(osp.join(out_dir, 'test_metrics.json')) as f:
         tested = json.load(f)
@@ -146,19 +158,10 @@ def test_checkpoint_and_tools_test_reproduce_metrics(trained, repo_root, tmp_pat
 
 
 def test_spike_stats_and_compare_on_the_trained_checkpoint(trained, repo_root, tmp_path):
-    work_dir = trained['work_dir']
-    with open(osp.join(work_dir, 'last_checkpoint')) as f:
-        ckpt = f.read().strip()
-    opts = [f'{k}={json.dumps(v) if not isinstance(v, str) else v}'
-            for k, v in trained['options'].items() if k.startswith(('model.', 'test_'))]
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [repo_root] + [p for p in [os.environ.get('PYTHONPATH')] if p]))
     out_dir = tmp_path / 'stats'
-    proc = subprocess.run(
-        [sys.executable, f'{repo_root}/tools/analysis_tools/spike_stats.py',
-         f'{repo_root}/configs/demo/yolov3_hoyer_vgg_digits.py', ckpt, '--num-images', '6',
-         '--out-dir', str(out_dir), '--cfg-options', *opts],
-        capture_output=True, text=True, env=env, cwd=repo_root, timeout=600)
+    proc = run_on_checkpoint(trained, repo_root, 'tools/analysis_tools/spike_stats.py',
+                             ['--num-images', '6', '--out-dir', str(out_dir)],
+                             ('model.', 'test_'))
     assert proc.returncode == 0, proc.stderr[-3000:]
     with open(out_dir / 'stats.json') as f:
         stats = json.load(f)
@@ -184,7 +187,7 @@ def test_spike_stats_and_compare_on_the_trained_checkpoint(trained, repo_root, t
     proc = subprocess.run(
         [sys.executable, f'{repo_root}/tools/analysis_tools/compare.py', str(snn_dir),
          str(ann_dir), '--stats', str(out_dir / 'stats.json'), '--out', str(tmp_path / 'c.md')],
-        capture_output=True, text=True, env=env, cwd=repo_root, timeout=120)
+        capture_output=True, text=True, env=tool_env(repo_root), cwd=repo_root, timeout=120)
     assert proc.returncode == 0, proc.stderr[-3000:]
     table = (tmp_path / 'c.md').read_text()
     assert '| mAP | 0.250 | 0.500 | SNN/ANN 0.500 |' in table
@@ -193,20 +196,10 @@ def test_spike_stats_and_compare_on_the_trained_checkpoint(trained, repo_root, t
 
 def test_centre_probe_tool_on_the_trained_checkpoint(trained, repo_root, tmp_path):
     """The probe runs the real loaders/pipeline on the tiny set and reports every map."""
-    work_dir = trained['work_dir']
-    with open(osp.join(work_dir, 'last_checkpoint')) as f:
-        ckpt = f.read().strip()
-    opts = [f'{k}={json.dumps(v) if not isinstance(v, str) else v}'
-            for k, v in trained['options'].items()
-            if k.startswith(('model.', 'test_', 'train_dataloader.dataset.'))]
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [repo_root] + [p for p in [os.environ.get('PYTHONPATH')] if p]))
+    prefixes = ('model.', 'test_', 'train_dataloader.dataset.')
     out = tmp_path / 'probe.md'
-    proc = subprocess.run(
-        [sys.executable, f'{repo_root}/tools/analysis_tools/centre_probe.py',
-         f'{repo_root}/configs/demo/yolov3_hoyer_vgg_digits.py', ckpt, '--num-train', '24',
-         '--num-val', '8', '--out', str(out), '--cfg-options', *opts],
-        capture_output=True, text=True, env=env, cwd=repo_root, timeout=600)
+    proc = run_on_checkpoint(trained, repo_root, 'tools/analysis_tools/centre_probe.py',
+                             ['--num-train', '24', '--num-val', '8', '--out', str(out)], prefixes)
     assert proc.returncode == 0, proc.stderr[-3000:]
     with open(tmp_path / 'probe.json') as f:
         result = json.load(f)
@@ -219,9 +212,6 @@ def test_centre_probe_tool_on_the_trained_checkpoint(trained, repo_root, tmp_pat
     # spike maps: the mean value at the centres is a firing rate
     assert all(0 <= r['mean_activation'] <= 1 for r in result['maps'])
     assert '| neck[2] |' in out.read_text()
-    proc = subprocess.run(
-        [sys.executable, f'{repo_root}/tools/analysis_tools/centre_probe.py',
-         f'{repo_root}/configs/demo/yolov3_hoyer_vgg_digits.py', ckpt, '--layers', 'nek',
-         '--cfg-options', *opts],
-        capture_output=True, text=True, env=env, cwd=repo_root, timeout=600)
+    proc = run_on_checkpoint(trained, repo_root, 'tools/analysis_tools/centre_probe.py',
+                             ['--layers', 'nek'], prefixes)
     assert proc.returncode != 0 and "['nek'] are not modules" in proc.stderr

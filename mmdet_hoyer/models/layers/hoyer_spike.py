@@ -8,7 +8,7 @@ from torch import Tensor, nn
 from mmdet.registry import MODELS
 
 from .hoyer_functional import (firing_rate, hoyer_neuron_train, hoyer_square, spike,
-                               update_running, relu_warmup_mix, warmup_mix)
+                               relu_warmup_mix, update_running, warmup_mix)
 
 #: |θ| is clamped to at least this value so that ``u = z/|θ|`` stays finite.
 THETA_EPS = 1e-4
@@ -41,7 +41,8 @@ class HoyerSpike(nn.Module):
     α > 0 the *training* forward returns ``(1 − α)·o + α·P(u)``, where ``P`` is the ramp whose
     derivative is the surrogate (``0.5·clamp(u, 0, 2)``); the backward is the surrogate as
     always. With ``warmup_ramp = 'relu'`` it returns ``(1 − α)·o + α·max(u, 0)`` instead, with
-    the ReLU part's own gradient (an ANN annealed into the SNN). Eval ignores α and always emits binary spikes; firing rates count the spikes.
+    the ReLU part's own gradient (an ANN annealed into the SNN). Eval ignores α and always
+    emits binary spikes; firing rates count the spikes.
 
     Args:
         mode: ``'layer'`` (one extremum per layer, paper default) or ``'channel'`` (one per
