@@ -58,8 +58,8 @@ def linear_probe_accuracy(train_x: np.ndarray, train_y: np.ndarray, val_x: np.nd
 
 
 class FeatureMapRecorder(LayerHookRecorder):
-    """Keeps the latest output maps of named modules: a tensor output is recorded as ``name``,
-    the i-th tensor of a tuple/list output as ``name[i]`` (e.g. a neck's levels)."""
+    """Keeps the latest output maps (4-d tensors) of named modules: a tensor output is recorded
+    as ``name``, the i-th map of a tuple/list output as ``name[i]`` (e.g. a neck's levels)."""
 
     def __init__(self, layers: Sequence[Tuple[str, nn.Module]]) -> None:
         super().__init__(layers)
@@ -68,11 +68,13 @@ class FeatureMapRecorder(LayerHookRecorder):
     def _hook(self, name: str) -> Callable:
         def hook(module, args, out):
             if isinstance(out, Tensor):
-                self.maps[name] = out.detach()
+                out = {name: out}
             elif isinstance(out, (list, tuple)):
-                for i, o in enumerate(out):
-                    if isinstance(o, Tensor) and o.ndim == 4:
-                        self.maps[f'{name}[{i}]'] = o.detach()
+                out = {f'{name}[{i}]': o for i, o in enumerate(out)}
+            else:
+                return
+            self.maps.update((k, o.detach()) for k, o in out.items()
+                             if isinstance(o, Tensor) and o.ndim == 4)
         return hook
 
 

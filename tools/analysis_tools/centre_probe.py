@@ -98,8 +98,10 @@ def main():
         raise SystemExit(f'error: {e}')
     with FeatureMapRecorder(layers) as rec:
         train_x, train_y = collect(model, probe_loader(cfg, 'train'), rec, args.num_train)
-        val_x, val_y = collect(model, probe_loader(cfg, 'test'), rec, args.num_val)
-    num_classes = int(getattr(model.bbox_head, 'num_classes', 0) or len(np.unique(train_y)))
+        val_loader = probe_loader(cfg, 'test')
+        val_x, val_y = collect(model, val_loader, rec, args.num_val)
+    # chance level from the dataset's classes (any detector, with or without a bbox_head)
+    num_classes = len(val_loader.dataset.metainfo['classes'])
     rows = []
     for name in train_x:
         acc = linear_probe_accuracy(train_x[name], train_y, val_x[name], val_y)
