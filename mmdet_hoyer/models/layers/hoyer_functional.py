@@ -84,6 +84,18 @@ def hoyer_extremum(s1: Tensor, s2: Tensor, fallback: Tensor) -> Tensor:
     return e.clamp(EXTREMUM_EPS, 1.0)
 
 
+def saturated_count(z: Tensor, theta_abs: Tensor, per_channel: bool = False) -> Tensor:
+    """``n = Σ 1[z/|θ| ≥ 1]``, the number of saturated values of ``c = clamp(z/|θ|, 0, 1)``
+    (float32, scalar or per channel; no gradient).
+
+    The authors' detection code zeroes saturated values before forming the extremum. Each
+    saturated value adds exactly 1 to both ``Σc`` and ``Σc²``, so that extremum is
+    ``E' = (s2 − n) / (s1 − n)``: pass ``(s1 − n, s2 − n)`` to :func:`hoyer_extremum`.
+    """
+    u = z.detach().float() / theta_abs.detach().float()
+    return (u >= 1.0).sum(reduce_dims(z, per_channel), dtype=torch.float32)
+
+
 def hoyer_square(s1: Tensor, s2: Tensor) -> Tensor:
     """Hoyer-square regularizer ``H(c) = (Σ|c|)² / Σc²`` from the clipped moments.
 
@@ -202,20 +214,21 @@ class _HoyerNeuronTrain(torch.autograd.Function):
     @staticmethod
     def forward(ctx, z: Tensor, theta_abs: Tensor, fallback: Tensor, dims: Tuple[int, ...],
                 surrogate: Tuple[float, float, float], reg_theta_grad: bool,
-                sync: bool = False):
+                sync: bool = False, exclude_saturated: bool = False):
         t = theta_abs.detach().float()
         u = z.detach().float() / t
+        # saturated values (u ≥ 1) add 1 to both sums: their count n removes them from E
+        n = (u >= 1.0).sum(dims, dtype=torch.float32) if exclude_saturated else None
         c = u.clamp(0.0, 1.0)
         s1 = c.sum(dims)
         s2 = torch.vdot(c.reshape(-1), c.reshape(-1)) if not dims or len(dims) == c.dim() \
             else c.square_().sum(dims)
-        if sync:  # E of the global batch: sum the two moments over all processes
-            moments = torch.stack([s1.reshape(-1), s2.reshape(-1)])
-            torch.distributed.all_reduce(moments)
-            e = hoyer_extremum(moments[0].reshape(s1.shape), moments[1].reshape(s2.shape),
-                               fallback)
-        else:
-            e = hoyer_extremum(s1, s2, fallback)
+        moments = [s1, s2] if n is None else [s1 - n, s2 - n]
+        if sync:  # E of the global batch: sum the moments over all processes
+            flat = torch.stack([m.reshape(-1) for m in moments])
+            torch.distributed.all_reduce(flat)
+            moments = [flat[0].reshape(s1.shape), flat[1].reshape(s2.shape)]
+        e = hoyer_extremum(moments[0], moments[1], fallback)
         thr = channel_view(e, z.dim())
         # fresh CPU allocations of activation size cost more than the arithmetic: write the
         # spikes into the clamp buffer (no longer needed) when the dtypes agree
@@ -249,7 +262,7 @@ class _HoyerNeuronTrain(torch.autograd.Function):
         grad_z = grad_u.div_(t).to(ctx.z_dtype) if ctx.needs_input_grad[0] else None
         if grad_t is not None:
             grad_t = (grad_t / t).reshape(t.shape)
-        return grad_z, grad_t, None, None, None, None, None
+        return grad_z, grad_t, None, None, None, None, None, None
 
 
 def hoyer_neuron_train(z: Tensor,
@@ -258,7 +271,8 @@ def hoyer_neuron_train(z: Tensor,
                        per_channel: bool = False,
                        surrogate: Tuple[float, float, float] = (0.5, 0.0, 2.0),
                        reg_theta_grad: bool = True,
-                       sync: bool = False) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
+                       sync: bool = False,
+                       exclude_saturated: bool = False) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
     """The neuron's training step, fused: equal to composing the functions above.
 
     ``s1, s2 = clipped_moments(z, |θ|)``, ``E = hoyer_extremum(s1, s2, fallback)`` and
@@ -272,9 +286,13 @@ def hoyer_neuron_train(z: Tensor,
         before ``E`` is formed, so every process thresholds with the extremum of the global
         batch (as one process with the whole batch would) and updates an identical running
         estimate; the returned ``s1``/``s2`` (for the regularizer) stay local.
+        With ``exclude_saturated=True`` the extremum leaves out the saturated values
+        (``E = (s2 − n)/(s1 − n)``, :func:`saturated_count`, the authors' detection code); the
+        returned ``s1``/``s2`` and so the regularizer keep them.
     """
     return _HoyerNeuronTrain.apply(z, theta_abs, fallback, reduce_dims(z, per_channel),
-                                   tuple(float(v) for v in surrogate), reg_theta_grad, sync)
+                                   tuple(float(v) for v in surrogate), reg_theta_grad, sync,
+                                   exclude_saturated)
 
 
 def surrogate_primitive(u: Tensor, surrogate: Tuple[float, float, float] = (0.5, 0.0, 2.0)

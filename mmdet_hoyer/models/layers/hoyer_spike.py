@@ -51,6 +51,9 @@ class HoyerSpike(nn.Module):
         init_threshold: initial value of ``θ`` (> 0).
         surrogate_scale, surrogate_lower, surrogate_upper: box-car surrogate parameters on
             ``u``; need ``scale > 0`` and ``lower < upper``.
+        exclude_saturated: form ``E`` without the saturated values (``u ≥ 1``), as the
+            authors' detection code does (their classification code keeps them at 1); the
+            regularizer is unchanged.
         sync_stats: in distributed training, form ``E`` from the moments summed over all
             processes (one all-reduce of two numbers per layer and step): thresholds and running
             estimates are then identical on every rank, as with one process and the whole batch.
@@ -66,6 +69,7 @@ class HoyerSpike(nn.Module):
                  surrogate_scale: float = 0.5,
                  surrogate_lower: float = 0.0,
                  surrogate_upper: float = 2.0,
+                 exclude_saturated: bool = False,
                  sync_stats: bool = True,
                  inplace: bool = False) -> None:
         super().__init__()
@@ -88,6 +92,7 @@ class HoyerSpike(nn.Module):
                 'the firing region around the threshold E in (0, 1], got '
                 f'({surrogate_lower!r}, {surrogate_upper!r}]')
         self.mode = mode
+        self.exclude_saturated = bool(exclude_saturated)
         self.momentum = float(momentum)
         self.surrogate = (float(surrogate_scale), float(surrogate_lower), float(surrogate_upper))
         self.threshold = nn.Parameter(torch.tensor(float(init_threshold)))
@@ -169,7 +174,8 @@ class HoyerSpike(nn.Module):
         spikes, e, s1, s2 = hoyer_neuron_train(z, theta_abs, running, per_channel,
                                                self.surrogate,
                                                reg_theta_grad=not self.detach_threshold,
-                                               sync=self._sync_now())
+                                               sync=self._sync_now(),
+                                               exclude_saturated=self.exclude_saturated)
         self.hoyer_loss = hoyer_square(s1, s2) if self.regularize else None
         update_running(self.running_extremum, e.reshape(self.running_extremum.shape),
                        self.momentum)
@@ -185,4 +191,4 @@ class HoyerSpike(nn.Module):
     def extra_repr(self) -> str:
         scale, lower, upper = self.surrogate
         return (f'mode={self.mode!r}, momentum={self.momentum}, surrogate={scale}*1[{lower}<u'
-                f'<={upper}]')
+                f'<={upper}]' + (', exclude_saturated=True' if self.exclude_saturated else ''))

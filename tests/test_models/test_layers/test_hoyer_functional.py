@@ -213,3 +213,37 @@ def test_relu_warmup_mix_forward_and_backward(alpha):
         assert out is o
     with pytest.raises(ValueError, match='alpha must be in'):
         relu_warmup_mix(o, z, theta.abs(), -0.1)
+
+
+@pytest.mark.parametrize('per_channel', [False, True])
+def test_saturation_excluded_extremum_matches_float64_reference(per_channel):
+    """The detection fork's extremum: saturated values (u >= 1) zeroed before E is formed;
+    the spikes use it, the regularizer's moments keep the saturated values."""
+    from mmdet_hoyer.models.layers import saturated_count
+    g = torch.Generator().manual_seed(torch.seed() % 2**31)
+    z = torch.randn(4, 6, 5, 7, generator=g) * 1.5
+    z[0, 0, 0, :3] = torch.tensor([0.8, 0.8 * 1.0, 0.8 * 1.5])  # u = 1 exactly, and above
+    theta = torch.tensor(0.8)
+    fallback = torch.ones(6) if per_channel else torch.ones(())
+    o, e, s1, s2 = hoyer_neuron_train(z, theta, fallback, per_channel, exclude_saturated=True)
+
+    u64 = z.double() / 0.8
+    c64 = u64.clamp(0, 1)
+    kept = torch.where(c64 < 1, c64, torch.zeros_like(c64))  # the fork: saturated -> 0
+    dims = (0, 2, 3) if per_channel else tuple(range(4))
+    e_ref = kept.square().sum(dims) / kept.sum(dims)
+    torch.testing.assert_close(e.double(), e_ref, rtol=1e-5, atol=1e-6)
+    e_b = e_ref.reshape(1, -1, 1, 1) if per_channel else e_ref
+    assert torch.equal(o, (u64 >= e_b.float().double()).float())
+    # lower than the paper's extremum (saturated ones count 1 in both sums), H unchanged
+    assert (e.double() < c64.square().sum(dims) / c64.sum(dims)).all()
+    torch.testing.assert_close(s1.double(), c64.sum(dims), rtol=1e-5, atol=1e-4)
+    n = saturated_count(z, theta, per_channel)
+    torch.testing.assert_close(n.double(), (u64 >= 1).double().sum(dims))
+
+
+def test_saturation_excluded_extremum_falls_back_when_only_saturated_values_fire():
+    z = torch.tensor([[-1.0, 2.0, 3.0, -0.5]])  # every positive value saturates
+    o, e, _, _ = hoyer_neuron_train(z, torch.tensor(1.0), torch.tensor(0.4),
+                                    exclude_saturated=True)
+    assert float(e) == pytest.approx(0.4) and torch.equal(o, torch.tensor([[0., 1., 1., 0.]]))
