@@ -1,6 +1,7 @@
 # One-time-step spiking SSD300 on COCO: HoyerSSDVGG16 (SSD's VGG layout, every conv BN +
 # HoyerSpike), spiking SSD extra layers (HoyerSSDNeck, no L2Norm: see its docstring), analog
 # classification/regression convs only; Hoyer regularizer. Trained from scratch.
+# HoyerSSDVGG has membrane shortcuts in its VGG stages by default (docs/accuracy.md).
 _base_ = 'mmdet::ssd/ssd300_coco.py'
 custom_imports = dict(imports=['mmdet_hoyer'], allow_failed_imports=False)
 

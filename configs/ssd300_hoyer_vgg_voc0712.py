@@ -1,6 +1,7 @@
 # Spiking SSD300 on Pascal VOC 07+12 (trainval), evaluated on VOC2007 test with VOCMetric
 # (11-point mAP, the VOC2007 protocol; `--cfg-options val_evaluator.eval_mode=area` for the
 # area-under-curve mAP of VOC2010+). Same spiking network as ssd300_hoyer_vgg.py.
+# HoyerSSDVGG has membrane shortcuts in its VGG stages by default (docs/accuracy.md).
 _base_ = 'mmdet::pascal_voc/ssd300_voc0712.py'
 custom_imports = dict(imports=['mmdet_hoyer'], allow_failed_imports=False)
 

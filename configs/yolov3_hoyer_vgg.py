@@ -1,6 +1,8 @@
 # One-time-step spiking YOLOv3 on COCO: spiking VGG16 backbone, spiking neck and head bridge
 # convs (HoyerSpike everywhere but the final 1x1 prediction convs), Hoyer regularizer.
 # Trained from scratch (no pretrained weights), as in Datta, Liu & Beerel (arXiv 2212.10170).
+# HoyerVGG and HoyerYOLOV3Neck have membrane shortcuts by default (docs/accuracy.md);
+# shortcut='none' gives the authors' plain stack.
 _base_ = 'mmdet::yolo/yolov3_d53_8xb8-ms-608-273e_coco.py'
 custom_imports = dict(imports=['mmdet_hoyer'], allow_failed_imports=False)
 

@@ -58,9 +58,6 @@ def tiny_options(data_root: str, work_dir: str, backbone_ckpt: str) -> dict:
         'train_cfg.val_interval': 2,
         'default_hooks.logger.interval': 1,
         'custom_hooks.0.interval': 2,
-        # spike warm-up (custom_hooks[1]): graded in epoch 1, binary spikes in epoch 2
-        'custom_hooks.1.begin': 0,
-        'custom_hooks.1.end': 1,
         'default_hooks.checkpoint.interval': 2,
         'randomness': dict(seed=0),
     }

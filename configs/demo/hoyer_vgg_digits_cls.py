@@ -1,4 +1,5 @@
-# Stage 1 of the demo: pretrain the quarter-width spiking HoyerVGG16 on digit crops taken
+# Stage 1 of the demo: pretrain the quarter-width spiking HoyerVGG16 (membrane shortcuts, the
+# class default) on digit crops taken
 # from the *training* split's boxes (32 px, GAP + linear classifier), with the Hoyer
 # regularizer. Stands in for the authors' ImageNet-pretrained spiking backbone, from which
 # their detectors start. Stage 2 (yolov3_hoyer_vgg_digits.py) loads the backbone weights.
@@ -53,10 +54,9 @@ default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=max_iters,
                     max_keep_ckpts=1))
 log_processor = dict(by_epoch=False)
-# spike warm-up: graded forward (the surrogate's ramp) for 200 iterations, binary spikes from
-# iteration 500 on (docs/spike_warmup.md)
+# binary spikes from the first iteration: HoyerVGG's membrane shortcuts (its default) learn
+# without the warm-up the plain stack needed (docs/accuracy.md)
 custom_hooks = [
     dict(type='HoyerRegularizerHook', loss_weight=1e-8, interval=50),
-    dict(type='SpikeWarmupHook', begin=200, end=500),
     dict(type='FiringRateHook'),
 ]

@@ -11,7 +11,7 @@ metainfo = dict(classes=('0', '1', '2', '3', '4', '5', '6', '7', '8', '9'))
 input_size = (128, 128)
 w = 0.25  # widen factor of the backbone
 # widen factor of neck and head: binary maps carry less per channel than ReLU ones; at 0.25 the
-# spiking neck kept no class information after the anneal (README, known limitations)
+# plain spiking neck kept no class information after the anneal (docs/spike_warmup.md)
 wh = 0.5
 
 pretrained = 'work_dirs/demo_snn_cls/iter_800.pth'  # written by stage 1 (`make demo`)
@@ -87,11 +87,10 @@ default_hooks = dict(
     logger=dict(interval=20),
     checkpoint=dict(type='CheckpointHook', interval=5, max_keep_ckpts=1))
 auto_scale_lr = dict(base_batch_size=16)
-# ReLU-to-spike anneal (docs/spike_warmup.md): epochs 1-3 train the network with ReLU forward
-# and backward, epochs 4-8 fade it into the spiking neuron, epochs 9-10 are the plain SNN; the
-# surrogate's bounded ramp left YOLOv3's class loss at chance
+# binary spikes from the first iteration: the membrane shortcuts of HoyerVGG and
+# HoyerYOLOV3Neck (their default) train without the ReLU-to-spike anneal the plain stack needed
+# (docs/accuracy.md); yolov3_hoyer_vgg_digits_anneal.py adds the anneal back as an option
 custom_hooks = [
     dict(type='HoyerRegularizerHook', loss_weight=1e-8, interval=20),
-    dict(type='SpikeWarmupHook', begin=3, end=8, by_epoch=True, ramp='relu'),
     dict(type='FiringRateHook'),
 ]

@@ -23,7 +23,13 @@ _DEFAULT_LAMBDA = {'HoyerResNet': 2e-9, 'HoyerVGG': 1e-8, 'HoyerSSDVGG': 1e-8}
 #: HoyerSSDVGG's conv4_3 and fc7, as SSD reads them)
 _STRIDES = {'HoyerResNet': (4, 8, 16, 32), 'HoyerVGG': (2, 4, 8, 16, 32),
             'HoyerSSDVGG': (2, 4, 8, 8, 16, 16)}
-_HEAD_SWAPS = {'SSDHead': 'PatchedSSDHead'}  # upstream predict bug, see PatchedSSDHead
+#: parts replaced by the plugin's class of the same topology: type -> (new type, why)
+_SWAPS = {
+    'SSDHead': ('PatchedSSDHead', 'mmdet 3.3.0 predict bug, MMDetection issues #11305/#11780'),
+    'YOLOV3Neck': ('HoyerYOLOV3Neck', 'same topology with membrane shortcuts in each detection '
+                   'block, without which the spiking neck does not learn classes: '
+                   'docs/accuracy.md'),
+}
 
 
 def load_source(path: str) -> Config:
@@ -66,10 +72,9 @@ def _spike_part(part: dict, where: str, spike: dict, report: List[str]) -> dict:
     """Delta for a neck/head config: HoyerSpike as act_cfg when the class takes one."""
     delta = {}
     t = part.get('type')
-    if t in _HEAD_SWAPS:
-        delta['type'] = _HEAD_SWAPS[t]
-        report.append(f'{where}: {t} -> {_HEAD_SWAPS[t]} (mmdet 3.3.0 predict bug, '
-                      'MMDetection issues #11305/#11780)')
+    if t in _SWAPS:
+        delta['type'], why = _SWAPS[t]
+        report.append(f'{where}: {t} -> {delta["type"]} ({why})')
         t = delta['type']
     if _accepts(t, 'act_cfg'):
         delta['act_cfg'] = dict(spike)

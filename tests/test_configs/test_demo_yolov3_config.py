@@ -1,4 +1,5 @@
-"""The demo YOLOv3's train batches have the test size: its time budget on 2 CPU cores rests on it."""
+"""The demo YOLOv3 configs: train batches of the test size (its time budget on 2 CPU cores
+rests on it); from-scratch default and the anneal option."""
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 
@@ -31,3 +32,23 @@ def test_demo_train_batches_are_padded_to_the_test_size(repo_root, tiny_digits):
     long_sides = [max(s) for s in img_shapes]
     assert max(long_sides) <= 128
     assert min(long_sides) < 124, 'the train scales should vary below the test size'
+
+
+def test_demo_trains_from_scratch_and_the_anneal_is_an_option(repo_root):
+    """The default demo SNN has membrane shortcuts in backbone and neck and no warm-up; the
+    anneal config adds the ReLU-to-spike anneal, ending in binary spikes before training ends."""
+    from mmdet_hoyer.models.layers import MembraneShortcutStage
+    from mmdet_hoyer.models.necks.hoyer_yolo_neck import MembraneDetectionBlock
+    cfg = Config.fromfile(f'{repo_root}/configs/demo/yolov3_hoyer_vgg_digits.py')
+    assert 'SpikeWarmupHook' not in [h['type'] for h in cfg.custom_hooks]
+    cfg.model.backbone.init_cfg = None
+    model = MODELS.build(cfg.model)
+    assert all(isinstance(s, MembraneShortcutStage) for s in model.backbone.stages)
+    assert all(isinstance(getattr(model.neck, f'detect{i}'), MembraneDetectionBlock)
+               for i in (1, 2, 3))
+    anneal = Config.fromfile(f'{repo_root}/configs/demo/yolov3_hoyer_vgg_digits_anneal.py')
+    hooks = {h['type']: h for h in anneal.custom_hooks}
+    assert hooks['SpikeWarmupHook']['ramp'] == 'relu'
+    assert hooks['SpikeWarmupHook']['end'] < anneal.train_cfg.max_epochs
+    assert anneal.model == Config.fromfile(
+        f'{repo_root}/configs/demo/yolov3_hoyer_vgg_digits.py').model

@@ -10,6 +10,8 @@ def test_probe_runs_and_reports_accuracy_and_rate(repo_root):
     assert proc.returncode == 0, proc.stderr[-2000:]
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith('step')]
     assert len(lines) == 2 and 'val acc' in lines[-1] and 'firing rate' in lines[-1]
+    # the probe's default network is the class default: membrane shortcuts, branch gamma 0.2
+    assert 'shortcut=membrane (branch gamma 0.2)' in proc.stdout
     acc = float(lines[-1].split('val acc')[1].split()[0])
     assert 0.0 <= acc <= 1.0
 
@@ -33,3 +35,24 @@ def test_probe_warmup_and_sensitivity_report(repo_root):
         [sys.executable, f'{repo_root}/tools/analysis_tools/classification_probe.py', '--steps',
          '2', '--warmup', '3', '1'], capture_output=True, text=True, cwd=repo_root, timeout=300)
     assert bad.returncode != 0 and '--warmup BEGIN END needs' in bad.stderr
+
+
+def test_probe_builds_the_requested_shortcut_and_neuron(repo_root):
+    proc = subprocess.run(
+        [sys.executable, f'{repo_root}/tools/analysis_tools/classification_probe.py', '--steps',
+         '1', '--depth', '11', '--widen-factor', '0.125', '--shortcut', 'membrane',
+         '--branch-gamma', '0.2', '--exclude-saturated', '--mode', 'channel'],
+        capture_output=True, text=True, cwd=repo_root, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    net = next(ln for ln in proc.stdout.splitlines() if ln.startswith('network:'))
+    assert 'HoyerVGG11' in net and 'shortcut=membrane (branch gamma 0.2)' in net
+    assert "mode='channel'" in net and 'exclude_saturated=True' in net
+
+    plain = subprocess.run(
+        [sys.executable, f'{repo_root}/tools/analysis_tools/classification_probe.py', '--steps',
+         '1', '--depth', '11', '--widen-factor', '0.125', '--shortcut', 'none',
+         '--branch-gamma', 'none'],
+        capture_output=True, text=True, cwd=repo_root, timeout=300)
+    assert plain.returncode == 0, plain.stderr[-2000:]
+    net = next(ln for ln in plain.stdout.splitlines() if ln.startswith('network:'))
+    assert 'shortcut=none,' in net and 'branch gamma' not in net

@@ -12,7 +12,7 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from mmdet_hoyer.models.layers import HoyerSpike
+from mmdet_hoyer.models.layers import HoyerSpike, MembraneShortcutStage
 
 from conftest import tiny_options  # noqa: E402  (shared with the reliability tests)
 
@@ -43,9 +43,6 @@ def cls_options(data_root: str, work_dir: str) -> dict:
         'default_hooks.checkpoint.interval': CLS_ITERS,
         'default_hooks.logger.interval': 1,
         'custom_hooks.0.interval': 2,
-        # spike warm-up (custom_hooks[1]): graded until 10, binary spikes from 20 on
-        'custom_hooks.1.begin': 10,
-        'custom_hooks.1.end': 20,
         'randomness': dict(seed=0),
     }
 
@@ -71,10 +68,12 @@ def test_pretraining_stage_trains_validates_and_saves(pretrained):
     assert 0 <= top1 <= 1
     assert 0 < scalars['val/spike_rate'].current() < 1
     assert osp.isfile(pretrained['checkpoint'])
-    # the spike warm-up ran (graded forward first) and training ended on binary spikes
-    warmup = scalars['train/spike_warmup'].data[0]
-    assert warmup[0] == 1.0 and warmup[-1] == 0.0
+    # from scratch: binary spikes from the first iteration (no warm-up), membrane shortcuts
+    assert 'train/spike_warmup' not in scalars
     assert all(m.warmup_alpha == 0.0 for m in runner.model.modules() if isinstance(m, HoyerSpike))
+    stages = runner.model.backbone.stages
+    assert all(isinstance(s, MembraneShortcutStage) for s in stages)
+    assert sum(link is not None for s in stages for link in s.links) == 8  # VGG16: 13 - 5
 
 
 def test_detector_loads_pretrained_backbone(pretrained, repo_root):
@@ -110,7 +109,7 @@ def test_training_logs_losses_rates_and_validates(trained):
     loss_hoyer = scalars['train/loss_hoyer'].current()
     assert 0 < loss_hoyer < float('inf')
     assert {'train/spike_rate/backbone', 'train/spike_thr/neck'} <= set(scalars)
-    assert scalars['train/spike_warmup'].current() == 0.0  # epoch 2 trained binary spikes
+    assert 'train/spike_warmup' not in scalars  # binary spikes from the first iteration
     assert 'coco/bbox_mAP' in metrics and 'coco/bbox_mAP_50' in metrics
     assert metrics['coco/bbox_mAP'] >= 0  # -1 would mean no predictions reached the metric
     assert 0 < metrics['spike_rate'] < 1

@@ -36,6 +36,9 @@ def test_spikified_detector_trains_and_predicts(family, tmp_path):
                                        ('HoyerResNet', 'HoyerVGG'))
     if family == 'SSD':
         assert cfg.model.neck.type == 'HoyerSSDNeck' and cfg.model.neck.norm_cfg.type == 'BN'
+    if family == 'YOLO':  # the membrane-shortcut neck of the same topology
+        assert cfg.model.neck.type == 'HoyerYOLOV3Neck'
+        assert any('YOLOV3Neck -> HoyerYOLOV3Neck' in line for line in report)
     assert 'backbone' not in delta['model'] or delta['model']['backbone']['_delete_']
     assert [h['type'] for h in cfg.custom_hooks][-2:] == ['HoyerRegularizerHook', 'FiringRateHook']
 

@@ -4,13 +4,15 @@ Trains ``HoyerVGG`` + global pooling + a linear classifier for a few hundred ste
 scikit-learn's handwritten digits (upsampled to 32 px, random ink/background colours) and
 prints the validation accuracy. Used to compare neuron settings before a long detector run:
 
-    python tools/analysis_tools/classification_probe.py                       # paper surrogate
-    python tools/analysis_tools/classification_probe.py --surrogate-lower -1  # wider window
+    python tools/analysis_tools/classification_probe.py                  # HoyerVGG16 (default)
+    python tools/analysis_tools/classification_probe.py --shortcut none  # the plain stack
+    python tools/analysis_tools/classification_probe.py --shortcut none --surrogate-lower -1
     python tools/analysis_tools/classification_probe.py --relu                # ANN twin
     python tools/analysis_tools/classification_probe.py --warmup 200 500 --steps 800  # warm-up
     python tools/analysis_tools/classification_probe.py --sensitivity --steps 0   # chaos at init
 
-``--warmup BEGIN END`` applies the spike warm-up of ``SpikeWarmupHook`` (graded surrogate ramp
+``--shortcut none`` builds the authors' plain stack instead of the membrane-shortcut HoyerVGG
+(docs/accuracy.md has what each flag measured). ``--warmup BEGIN END`` applies the spike warm-up of ``SpikeWarmupHook`` (graded surrogate ramp
 until step BEGIN, binary spikes from step END); validation always runs binary spikes.
 ``--sensitivity`` prints, per spiking layer at the start and the end, the fraction of spikes
 that flip when the input image changes by 1 % noise, next to the fraction that differ between
@@ -29,12 +31,25 @@ from mmdet_hoyer.models.backbones import HoyerVGG
 from mmdet_hoyer.models.layers import HoyerSpike
 
 
+def gamma_arg(text: str):
+    """``--branch-gamma``: a number, or 'none' for the init_cfg's value."""
+    return None if text.lower() == 'none' else float(text)
+
+
 def parse_args():
     p = argparse.ArgumentParser(description='digit-classification probe of a spiking backbone')
     p.add_argument('--depth', type=int, default=16)
     p.add_argument('--widen-factor', type=float, default=0.25)
     p.add_argument('--relu', action='store_true', help='ANN twin (BN + ReLU)')
     p.add_argument('--mode', default='layer', choices=['layer', 'channel'])
+    p.add_argument('--exclude-saturated', action='store_true',
+                   help='extremum without the saturated values (the authors\' detection code)')
+    p.add_argument('--shortcut', default='membrane', choices=HoyerVGG.shortcuts,
+                   help="HoyerVGG's shortcut (default 'membrane', as the class; 'none': the "
+                   "authors' plain stack; docs/accuracy.md)")
+    p.add_argument('--branch-gamma', type=gamma_arg, default=0.2,
+                   help="with --shortcut membrane: initial BN gamma of the shortcut convs "
+                   "(default 0.2, as the class; 'none': the init's 1)")
     p.add_argument('--surrogate-scale', type=float, default=0.5)
     p.add_argument('--surrogate-lower', type=float, default=0.0)
     p.add_argument('--surrogate-upper', type=float, default=2.0)
@@ -65,12 +80,17 @@ def main():
         return bg * (1 - ink_mask) + ink * ink_mask
 
     act = dict(type='ReLU') if args.relu else dict(
-        type='HoyerSpike', mode=args.mode, surrogate_scale=args.surrogate_scale,
+        type='HoyerSpike', mode=args.mode, exclude_saturated=args.exclude_saturated,
+        surrogate_scale=args.surrogate_scale,
         surrogate_lower=args.surrogate_lower, surrogate_upper=args.surrogate_upper)
     backbone = HoyerVGG(depth=args.depth, widen_factor=args.widen_factor, out_indices=(4, ),
-                        act_cfg=act)
+                        act_cfg=act, shortcut=args.shortcut, branch_gamma=args.branch_gamma)
     backbone.init_weights()
     head = torch.nn.Linear(backbone.channels[4], 10)
+    neuron = next((m for m in backbone.modules() if isinstance(m, HoyerSpike)), None)
+    print(f'network: HoyerVGG{args.depth} x{args.widen_factor}, shortcut={backbone.shortcut}'
+          + (f' (branch gamma {args.branch_gamma})' if args.branch_gamma is not None else '')
+          + f', neuron: {neuron.extra_repr() if neuron is not None else "ReLU"}', flush=True)
     opt = torch.optim.AdamW([*backbone.parameters(), *head.parameters()], lr=args.lr)
 
     def logits(images):

@@ -1,5 +1,5 @@
 """Spiking VGG16 in SSD's layout (conv4_3 and fc7 outputs, dilated fc6, ceil-mode pooling)."""
-from typing import Sequence
+from typing import Optional, Sequence
 
 from torch import nn
 
@@ -34,6 +34,7 @@ class HoyerSSDVGG(HoyerVGG):
 
     Args: as :class:`HoyerVGG` (``depth`` 11/13/16/19, default 16; ``ceil_mode`` is always on);
         ``fc_channels`` is the width of fc6/fc7 before ``widen_factor`` (1024 in SSD).
+        ``shortcut='membrane'`` applies to stages 0-4 (the VGG stages); fc6/fc7 stay plain.
     """
 
     def __init__(self,
@@ -47,6 +48,8 @@ class HoyerSSDVGG(HoyerVGG):
                  act_cfg: ConfigType = dict(type='HoyerSpike'),
                  norm_eval: bool = False,
                  fc_channels: int = 1024,
+                 shortcut: str = 'membrane',
+                 branch_gamma: Optional[float] = 0.2,
                  init_cfg: OptMultiConfig = [
                      dict(type='Kaiming', layer='Conv2d'),
                      dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
@@ -57,7 +60,8 @@ class HoyerSSDVGG(HoyerVGG):
         super().__init__(depth=depth, in_channels=in_channels, widen_factor=widen_factor,
                          out_indices=out_indices, frozen_stages=frozen_stages,
                          conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg,
-                         norm_eval=norm_eval, ceil_mode=True, init_cfg=init_cfg)
+                         norm_eval=norm_eval, ceil_mode=True, shortcut=shortcut,
+                         branch_gamma=branch_gamma, init_cfg=init_cfg)
 
     def _make_stages(self, in_channels: int, conv_cfg: OptConfigType, norm_cfg: ConfigType,
                      act_cfg: ConfigType, ceil_mode: bool) -> nn.ModuleList:

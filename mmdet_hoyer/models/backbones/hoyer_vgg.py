@@ -1,14 +1,15 @@
 """Spiking VGG backbone (one time step, Hoyer spiking neurons)."""
 from collections import OrderedDict
-from typing import Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 from mmcv.cnn import build_conv_layer, build_norm_layer
-from mmengine.model import BaseModule
+from mmengine.model import BaseModule, ModuleList
 from torch import Tensor, nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmdet.registry import MODELS
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
+from ..layers.membrane_shortcut import MembraneShortcutStage
 
 
 class ConvPoolNormAct(nn.Sequential):
@@ -45,7 +46,9 @@ class HoyerVGG(BaseModule):
 
     Every conv is ``Conv3×3(bias=False) → [MaxPool] → BN → HoyerSpike``, as in the authors'
     VGG; the first conv receives the analog image (direct encoding, one time step), so all
-    later convs see binary spikes. The network has five stages, each ending with a 2×2 max
+    later convs see binary spikes. By default the convs of a stage after its first add their
+    BN output to the previous neuron's membrane (``shortcut='membrane'``): the authors' plain
+    stack (``shortcut='none'``) does not learn from scratch in our measurements. The network has five stages, each ending with a 2×2 max
     pool; stage ``i`` has stride ``2**(i+1)`` (strides 8/16/32 for ``out_indices=(2, 3, 4)``).
 
     With ``act_cfg=dict(type='ReLU')`` it is the identical non-spiking network (the ANN twin).
@@ -60,6 +63,14 @@ class HoyerVGG(BaseModule):
         conv_cfg, norm_cfg, act_cfg: as in MMCV's ``ConvModule``.
         norm_eval: keep BN layers in eval mode while training (their statistics frozen).
         ceil_mode: ceil instead of floor in the 2×2 poolings' output size (SSD's VGG).
+        shortcut: ``'membrane'`` (default): inside each stage, every conv after the first adds
+            its BN output to the previous neuron's input
+            (:class:`~mmdet_hoyer.models.layers.MembraneShortcutStage`), so the neurons see a
+            real-valued running sum while every conv still reads spikes; same parameters, same
+            synaptic operations. ``'none'``: the authors' plain VGG, which trains from scratch
+            only through a warm-up or a ReLU anneal (docs/accuracy.md).
+        branch_gamma: with ``shortcut='membrane'``, initial BN γ of the convs that add to the
+            stream (default 0.2, as EMS-YOLO's residual branches; ``None``: the init_cfg's 1).
         init_cfg: MMEngine init config (Kaiming convs, unit BN by default).
     """
 
@@ -70,6 +81,7 @@ class HoyerVGG(BaseModule):
         19: (2, 2, 4, 4, 4),
     }
     stage_channels = (64, 128, 256, 512, 512)
+    shortcuts = ('none', 'membrane')
 
     def __init__(self,
                  depth: int = 16,
@@ -82,6 +94,8 @@ class HoyerVGG(BaseModule):
                  act_cfg: ConfigType = dict(type='HoyerSpike'),
                  norm_eval: bool = False,
                  ceil_mode: bool = False,
+                 shortcut: str = 'membrane',
+                 branch_gamma: Optional[float] = 0.2,
                  init_cfg: OptMultiConfig = [
                      dict(type='Kaiming', layer='Conv2d'),
                      dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
@@ -93,8 +107,17 @@ class HoyerVGG(BaseModule):
                            f'{sorted(self.arch_settings)}')
         if not isinstance(widen_factor, (int, float)) or widen_factor <= 0:
             raise ValueError(f'{name}: widen_factor must be a number > 0, got {widen_factor!r}')
+        if shortcut not in self.shortcuts:
+            raise ValueError(f'{name}: shortcut must be one of {self.shortcuts}, got '
+                             f'{shortcut!r}')
+        if branch_gamma is not None and (not isinstance(branch_gamma, (int, float))
+                                         or branch_gamma < 0):
+            raise ValueError(f'{name}: branch_gamma must be None or a number >= 0, got '
+                             f'{branch_gamma!r}')
         self.depth = depth
         self.widen_factor = widen_factor
+        self.shortcut = shortcut
+        self.branch_gamma = branch_gamma
         self.frozen_stages = frozen_stages
         self.norm_eval = norm_eval
         self.stages = self._make_stages(in_channels, conv_cfg, norm_cfg, act_cfg, ceil_mode)
@@ -122,7 +145,7 @@ class HoyerVGG(BaseModule):
         pre-activation; ``pool_last[i]=False`` drops it and ``pool_first_input[i]=True`` pools
         the stage's input instead. Sets ``self.channels`` (output channels of every stage)."""
         self.channels = tuple(self._width(c) for c in self.stage_channels)
-        stages = nn.ModuleList()
+        stages = ModuleList()  # MMEngine's: its children's init_weights run (branch_gamma)
         prev = in_channels
         for i, (num_convs, width) in enumerate(zip(self.arch_settings[self.depth],
                                                    self.channels)):
@@ -133,8 +156,14 @@ class HoyerVGG(BaseModule):
                     norm_cfg=norm_cfg, act_cfg=act_cfg, ceil_mode=ceil_mode,
                     pool_input=pool_first_input[i] and j == 0))
                 prev = width
-            stages.append(nn.Sequential(*blocks))
+            stages.append(self._stage(blocks))
         return stages
+
+    def _stage(self, blocks: Sequence[nn.Module]) -> nn.Sequential:
+        """One stage of units: plain, or with membrane shortcuts (``shortcut='membrane'``)."""
+        if self.shortcut == 'membrane':
+            return MembraneShortcutStage(*blocks, branch_gamma=self.branch_gamma)
+        return nn.Sequential(*blocks)
 
     @property
     def out_channels(self) -> Tuple[int, ...]:

@@ -38,8 +38,9 @@ def test_output_shapes_strides_and_binary_spikes(out_indices, widen):
     assert model.channels == tuple(max(1, round(c * widen)) for c in (64, 128, 256, 512, 512))
 
 
-def test_every_conv_after_the_first_sees_binary_input():
-    model = HoyerVGG(depth=16, widen_factor=0.125)
+@pytest.mark.parametrize('shortcut', ['none', 'membrane'])
+def test_every_conv_after_the_first_sees_binary_input(shortcut):
+    model = HoyerVGG(depth=16, widen_factor=0.125, shortcut=shortcut)
     seen = []
     handles = [m.register_forward_pre_hook(lambda mod, args: seen.append(is_binary(args[0])))
                for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
@@ -84,6 +85,8 @@ def test_registered_and_buildable():
     (dict(widen_factor=0), 'widen_factor'),
     (dict(widen_factor=-1.0), 'widen_factor'),
     (dict(frozen_stages=7), 'frozen_stages'),
+    (dict(shortcut='residual'), 'shortcut'),
+    (dict(shortcut='membrane', branch_gamma=-0.1), 'branch_gamma'),
 ])
 def test_bad_arguments_name_the_field(kwargs, field):
     with pytest.raises((ValueError, KeyError), match=field):
@@ -101,3 +104,18 @@ def test_builds_from_python_without_a_registry_scope(repo_root):
                          cwd=repo_root, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().endswith('(32, 64, 64)')
+
+
+def test_membrane_shortcut_keeps_parameter_names_and_shapes():
+    """A plain HoyerVGG checkpoint loads into the membrane-shortcut one and vice versa."""
+    plain = HoyerVGG(widen_factor=0.125, shortcut='none')
+    mem = HoyerVGG(widen_factor=0.125, shortcut='membrane')
+    assert {k: v.shape for k, v in plain.state_dict().items()} == \
+        {k: v.shape for k, v in mem.state_dict().items()}
+    mem.load_state_dict(plain.state_dict())
+    x = torch.rand(2, 3, 64, 64)
+    plain.eval()
+    mem.eval()
+    outs = mem(x)
+    assert [o.shape for o in outs] == [o.shape for o in plain(x)]
+    assert all(is_binary(o) for o in outs)

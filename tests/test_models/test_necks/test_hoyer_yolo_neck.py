@@ -6,10 +6,11 @@ from mmdet_hoyer.models.layers import HoyerSpike
 from mmdet_hoyer.models.necks import HoyerYOLOV3Neck
 
 
+@pytest.mark.parametrize('shortcut', ['none', 'membrane'])
 @pytest.mark.parametrize('in_channels, out_channels', [([64, 64, 32], [32, 16, 8]),
                                                        ([16, 24, 8], [8, 8, 4])])
-def test_shapes_and_binary_outputs_from_binary_inputs(in_channels, out_channels):
-    neck = HoyerYOLOV3Neck(3, in_channels, out_channels)
+def test_shapes_and_binary_outputs_from_binary_inputs(in_channels, out_channels, shortcut):
+    neck = HoyerYOLOV3Neck(3, in_channels, out_channels, shortcut=shortcut)
     assert isinstance(neck, YOLOV3Neck)  # MMDetection's topology, not a copy
     neurons = [m for m in neck.modules() if isinstance(m, HoyerSpike)]
     convs = [m for m in neck.modules() if isinstance(m, torch.nn.Conv2d)]
@@ -35,3 +36,36 @@ def test_bad_channel_lists_name_the_field():
         HoyerYOLOV3Neck(3, [64, 32], [32, 16, 8])
     with pytest.raises(ValueError, match='norm_cfg'):
         HoyerYOLOV3Neck(3, [64, 32, 16], [32, 16, 8], norm_cfg=None)
+
+
+def test_membrane_shortcut_blocks_keep_the_parameters_and_add_the_streams():
+    torch.manual_seed(0)
+    plain = HoyerYOLOV3Neck(2, [16, 8], [8, 4], act_cfg=dict(type='ReLU'), shortcut='none')
+    mem = HoyerYOLOV3Neck(2, [16, 8], [8, 4], act_cfg=dict(type='ReLU'), shortcut='membrane',
+                          branch_gamma=0.5)
+    assert {k: v.shape for k, v in plain.state_dict().items()} == \
+        {k: v.shape for k, v in mem.state_dict().items()}
+    mem.init_weights()
+    assert [float(getattr(mem.detect1, f'conv{i}').bn.weight.detach().mean())
+            for i in range(1, 6)] == [1.0, 1.0, 0.5, 0.5, 0.5]
+    mem.load_state_dict(plain.state_dict())
+    plain.eval()
+    mem.eval()
+    feats = (torch.randn(1, 8, 8, 8), torch.randn(1, 16, 4, 4))
+    # hand-computed detection block: conv3 joins conv1's membrane, conv4 conv2's, conv5 conv3's
+    b = plain.detect1
+    m1 = b.conv1(feats[1], activate=False)
+    m2 = b.conv2(m1.relu(), activate=False)
+    m3 = m1 + b.conv3(m2.relu(), activate=False)
+    m4 = m2 + b.conv4(m3.relu(), activate=False)
+    m5 = m3 + b.conv5(m4.relu(), activate=False)
+    out_mem = mem(feats)
+    torch.testing.assert_close(out_mem[0], m5.relu())
+    assert not torch.allclose(plain(feats)[0], out_mem[0])
+
+
+def test_bad_shortcut_arguments_name_the_field():
+    with pytest.raises(ValueError, match='shortcut'):
+        HoyerYOLOV3Neck(3, [64, 32, 16], [32, 16, 8], shortcut='residual')
+    with pytest.raises(ValueError, match='branch_gamma'):
+        HoyerYOLOV3Neck(3, [64, 32, 16], [32, 16, 8], shortcut='membrane', branch_gamma=-1)

@@ -1,0 +1,138 @@
+"""Membrane shortcuts: identity shortcuts on the real-valued pre-activation stream.
+
+A plain stack of one-time-step spiking layers thresholds every layer's input afresh; a deep
+random stack of them is chaotic and hard to train (docs/accuracy.md). Spiking ResNets keep a
+real-valued stream instead: the authors' pre-activation ResNet adds conv outputs to a
+real-valued residual stream; EMS-YOLO and MS-ResNet add each branch's BN output to the membrane
+potential of the next neuron. Here a run of conv units (``conv → [pool] → norm → neuron``) gets
+the same: each unit adds its pre-activation ``z_j`` to the membrane of the latest earlier unit
+of the same width ``k(j)``,
+
+    m_j = pool_j(m_{k(j)}) + z_j   (m_j = z_j when no earlier unit has j's width),
+    o_j = neuron(m_j),             z_j = BN(pool_j(conv_j(o_{j-1}))),
+
+so every conv still reads the previous unit's binary spikes ``o`` and only the neurons' inputs
+change: no parameter and no synaptic operation is added (the sums are on the membrane, as a
+neuron integrates its inputs). ``pool_j`` is the unit's own 2×2 max pool (identity for units
+without one). In a VGG stage ``k(j) = j − 1``; in YOLOv3's detection block (widths c, 2c, c, 2c,
+c) ``k(j) = j − 2``.
+
+A unit is an MMCV ``ConvModule`` (pre-activation ``unit(x, activate=False)``, neuron
+``unit.activate``) or an ``nn.Sequential`` whose last child is the neuron, named ``act``.
+"""
+from typing import List, Optional, Sequence
+
+from mmcv.cnn import ConvModule
+from mmengine.model import Sequential
+from torch import Tensor, nn
+from torch.nn.modules.batchnorm import _BatchNorm
+
+
+def same_width_links(widths: Sequence[Optional[int]]) -> List[Optional[int]]:
+    """For each unit, the index of the latest earlier unit with the same output width, or
+    ``None`` (the unit starts a new stream)."""
+    links: List[Optional[int]] = []
+    for j, width in enumerate(widths):
+        earlier = [k for k in range(j) if width is not None and widths[k] == width]
+        links.append(earlier[-1] if earlier else None)
+    return links
+
+
+def unit_width(unit: nn.Module) -> Optional[int]:
+    """Output channels of the unit's last conv (``None`` without one)."""
+    channels = None
+    for m in unit.modules():
+        if isinstance(m, nn.Conv2d):
+            channels = m.out_channels
+    return channels
+
+
+def pre_activation(unit: nn.Module, x: Tensor) -> Tensor:
+    """The unit's output before its neuron."""
+    if isinstance(unit, ConvModule):
+        return unit(x, activate=False)
+    for name, layer in unit.named_children():
+        if name != 'act':
+            x = layer(x)
+    return x
+
+
+def neuron(unit: nn.Module) -> nn.Module:
+    """The unit's neuron (activation)."""
+    return unit.activate if isinstance(unit, ConvModule) else unit.act
+
+
+def prepare_units(owner: str, units: Sequence[nn.Module]) -> None:
+    """Check that every unit is a ``ConvModule`` with an activation or ends with a child
+    ``act``, and make in-place activations (MMCV builds ReLU with ``inplace=True``) out of
+    place: the membrane they read is needed again by a later unit."""
+    for i, unit in enumerate(units):
+        if isinstance(unit, ConvModule):
+            if not unit.with_activation:
+                raise ValueError(f'{owner}: unit {i} (ConvModule) has no activation to receive '
+                                 'the membrane shortcut (act_cfg is None)')
+        else:
+            names = [n for n, _ in unit.named_children()]
+            if not names or names[-1] != 'act':
+                raise ValueError(f"{owner}: unit {i} must be a ConvModule or end with a child "
+                                 f"named 'act' (the neuron), got children {names}")
+        if getattr(neuron(unit), 'inplace', False):
+            neuron(unit).inplace = False
+
+
+def membrane_forward(units: Sequence[nn.Module], links: Sequence[Optional[int]],
+                     x: Tensor) -> Tensor:
+    """Run ``units`` in a row with membrane shortcuts ``m_j = pool_j(m_{links[j]}) + z_j``;
+    returns the last unit's neuron output."""
+    membranes: List[Tensor] = []
+    for unit, link in zip(units, links):
+        m = pre_activation(unit, x)
+        if link is not None:
+            stream = membranes[link]
+            pool = getattr(unit, 'pool', None)
+            m = (pool(stream) if pool is not None else stream) + m
+        membranes.append(m)
+        x = neuron(unit)(m)
+    return x
+
+
+def init_branch_gamma(units: Sequence[nn.Module], links: Sequence[Optional[int]],
+                      gamma: Optional[float]) -> None:
+    """Set the norm γ of every unit that adds to a stream (its "residual branch") to
+    ``gamma``; ``None`` leaves them alone."""
+    if gamma is None:
+        return
+    for unit, link in zip(units, links):
+        for m in unit.modules() if link is not None else ():
+            if isinstance(m, _BatchNorm) and m.weight is not None:
+                nn.init.constant_(m.weight, gamma)
+
+
+class MembraneShortcutStage(Sequential):
+    """A run of conv units with membrane shortcuts (see the module docstring).
+
+    Parameter names are those of a plain ``nn.Sequential`` of the same units, so checkpoints
+    load either way.
+
+    Args:
+        *units: the units, in order.
+        branch_gamma: initial γ of the norm layer of every unit that adds to a stream, set by
+            :meth:`init_weights` after the parent's init (MMEngine runs children's
+            ``init_weights`` after the parent's own init_cfg and before a ``Pretrained``
+            checkpoint is loaded). ``None`` keeps the parent's init; small values start the
+            stage close to its first unit (EMS-YOLO initialises its last branch BN to 0.2×).
+    """
+
+    def __init__(self, *units: nn.Module, branch_gamma: Optional[float] = None) -> None:
+        super().__init__(*units)
+        prepare_units(type(self).__name__, units)
+        self.branch_gamma = branch_gamma
+        #: per unit: the index of the unit whose membrane it adds to (None: a new stream)
+        self.links = same_width_links([unit_width(u) for u in units])
+
+    def forward(self, x: Tensor) -> Tensor:
+        return membrane_forward(list(self), self.links, x)
+
+    def init_weights(self) -> None:
+        super().init_weights()
+        init_branch_gamma(list(self), self.links, self.branch_gamma)
