@@ -30,6 +30,13 @@ _SWAPS = {
                    'block, without which the spiking neck does not learn classes: '
                    'docs/accuracy.md'),
 }
+#: heads whose last hidden convs hand the prediction convs their membrane potential instead of
+#: spikes (conv + BN, no neuron): type -> why
+_READOUT = {
+    'YOLOV3Head': 'membrane read-out: the 3x3 bridge convs read spikes, the 1x1 prediction '
+                  'convs read their BN output (analog, MACs); with spiking bridges the demo '
+                  'YOLOv3 reached mAP@0.5 0.47 instead of 0.85: docs/accuracy.md',
+}
 
 
 def load_source(path: str) -> Config:
@@ -76,7 +83,10 @@ def _spike_part(part: dict, where: str, spike: dict, report: List[str]) -> dict:
         delta['type'], why = _SWAPS[t]
         report.append(f'{where}: {t} -> {delta["type"]} ({why})')
         t = delta['type']
-    if _accepts(t, 'act_cfg'):
+    if t in _READOUT:
+        delta['act_cfg'] = None
+        report.append(f'{where} ({t}): act_cfg -> None ({_READOUT[t]})')
+    elif _accepts(t, 'act_cfg'):
         delta['act_cfg'] = dict(spike)
         report.append(f'{where} ({t}): act_cfg -> HoyerSpike (its ConvModules spike)')
     else:

@@ -52,3 +52,40 @@ def test_demo_trains_from_scratch_and_the_anneal_is_an_option(repo_root):
     assert hooks['SpikeWarmupHook']['end'] < anneal.train_cfg.max_epochs
     assert anneal.model == Config.fromfile(
         f'{repo_root}/configs/demo/yolov3_hoyer_vgg_digits.py').model
+
+
+def test_head_reads_out_the_bridge_membrane(repo_root):
+    """Membrane read-out: the head's 3x3 bridge convs read the neck's spikes and hand their BN
+    output (analog) to the 1x1 predictions; the head has no neuron. The ANN twin's bridges are
+    conv + BN + ReLU."""
+    import torch
+
+    from mmdet_hoyer.models.layers import HoyerSpike
+    cfg = Config.fromfile(f'{repo_root}/configs/demo/yolov3_hoyer_vgg_digits.py')
+    cfg.model.backbone.init_cfg = None
+    model = MODELS.build(cfg.model)
+    model.eval()
+    head = model.bbox_head
+    assert not any(isinstance(m, HoyerSpike) for m in head.modules())
+    assert any(isinstance(m, HoyerSpike) for m in model.neck.modules())
+    torch.manual_seed(0)
+    for m in head.modules():  # non-trivial BN statistics
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-1, 1)
+            m.running_var.uniform_(0.5, 2)
+            m.weight.data.uniform_(0.5, 1.5)
+            m.bias.data.uniform_(-0.5, 0.5)
+    feats = model.neck(model.backbone(torch.rand(1, 3, 128, 128)))
+    assert all(((f == 0) | (f == 1)).all() for f in feats)  # the bridges read spikes
+    seen = []
+    hooks = [p.register_forward_pre_hook(lambda mod, a: seen.append(a[0]))
+             for p in head.convs_pred]
+    head(feats)
+    for h in hooks:
+        h.remove()
+    for f, bridge, x in zip(feats, head.convs_bridge, seen):
+        # the prediction conv's input is exactly BN(conv(spikes)): negative values included
+        bn_out = bridge.bn(bridge.conv(f))
+        assert torch.equal(x, bn_out) and (x < 0).any() and not ((x == 0) | (x == 1)).all()
+    ann = Config.fromfile(f'{repo_root}/configs/demo/yolov3_vgg_ann_digits.py')
+    assert ann.model.bbox_head.act_cfg == dict(type='ReLU')

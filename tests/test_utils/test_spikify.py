@@ -39,6 +39,9 @@ def test_spikified_detector_trains_and_predicts(family, tmp_path):
     if family == 'YOLO':  # the membrane-shortcut neck of the same topology
         assert cfg.model.neck.type == 'HoyerYOLOV3Neck'
         assert any('YOLOV3Neck -> HoyerYOLOV3Neck' in line for line in report)
+        # membrane read-out: the source's LeakyReLU bridges become conv + BN, not neurons
+        assert cfg.model.bbox_head.act_cfg is None
+        assert any('membrane read-out' in line for line in report)
     assert 'backbone' not in delta['model'] or delta['model']['backbone']['_delete_']
     assert [h['type'] for h in cfg.custom_hooks][-2:] == ['HoyerRegularizerHook', 'FiringRateHook']
 

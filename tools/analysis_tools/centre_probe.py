@@ -105,13 +105,16 @@ def main():
     rows = []
     for name in train_x:
         acc = linear_probe_accuracy(train_x[name], train_y, val_x[name], val_y)
+        values = np.concatenate([train_x[name].ravel(), val_x[name].ravel()])
         rows.append(dict(map=name, channels=int(train_x[name].shape[1]), accuracy=acc,
-                         mean_activation=float(val_x[name].mean())))
+                         mean_activation=float(val_x[name].mean()),
+                         binary=bool(np.isin(values, (0., 1.)).all())))
     lines = [f'Linear class probe at box centres: {len(train_y)} train / {len(val_y)} val boxes, '
              f'chance {1 / num_classes:.3f} ({args.checkpoint})', '',
-             '| map | channels | val accuracy | mean value at centres |', '|---|---|---|---|']
-    lines += [f"| {r['map']} | {r['channels']} | {r['accuracy']:.3f} | "
-              f"{r['mean_activation']:.3f} |" for r in rows]
+             '| map | channels | values | val accuracy | mean value at centres |',
+             '|---|---|---|---|---|']
+    lines += [f"| {r['map']} | {r['channels']} | {'spikes' if r['binary'] else 'analog'} | "
+              f"{r['accuracy']:.3f} | {r['mean_activation']:.3f} |" for r in rows]
     print('\n'.join(lines))
     if args.out:
         with open(args.out, 'w') as f:
