@@ -8,7 +8,7 @@ CLS_ANN   := configs/demo/vgg_ann_digits_cls.py
 WORK      := work_dirs
 
 .PHONY: setup demo demo-ann demo-data demo-pretrain demo-pretrain-ann demo-table demo-stats \
-	demo-ssd demo-ssd-ann demo-voc demo-voc-ann test clean-demo
+	demo-ssd demo-ssd-ann demo-voc demo-voc-ann demo-distill test clean-demo
 
 ## set up .venv (torch, mmcv built once and cached in ~/.cache/mmdet-hoyer, mmdet, this package)
 setup:
@@ -40,6 +40,11 @@ demo-ann: demo-pretrain-ann
 	$(PY) tools/train.py $(DEMO_ANN) --work-dir $(WORK)/demo_ann
 	$(PY) tools/test.py $(DEMO_ANN) $$(cat $(WORK)/demo_ann/last_checkpoint) --work-dir $(WORK)/demo_ann
 	$(MAKE) --no-print-directory demo-table
+
+## the spiking YOLOv3 distilled from its trained ANN twin (TeacherDistillHook; trains the twin first)
+demo-distill: demo-pretrain
+	@test -f $(WORK)/demo_ann/epoch_10.pth || $(MAKE) --no-print-directory demo-ann
+	$(call train_test,configs/demo/yolov3_hoyer_vgg_digits_distill.py,$(WORK)/demo_distill_snn)
 
 ## spiking SSD (HoyerSSDVGG + HoyerSSDNeck) on the demo set, COCO format; and its ANN twin
 demo-ssd: demo-pretrain

@@ -70,11 +70,21 @@ def _pretrained_inits(cfg, path: str) -> Iterator[Tuple[str, dict]]:
 
 def check_pretrained_paths(cfg: Config) -> None:
     """Raise ``FileNotFoundError`` naming the field when a local ``Pretrained`` checkpoint (or
-    ``load_from``) that training would load does not exist. URLs and ``scheme://`` paths are
+    ``load_from``, or a ``TeacherDistillHook``'s teacher) that training would load does not
+    exist. URLs and ``scheme://`` paths are
     left to MMEngine (they cannot be checked offline)."""
     found = list(_pretrained_inits(cfg.get('model'), 'model'))
     if cfg.get('load_from'):
         found.append(('load_from', dict(checkpoint=cfg.get('load_from'))))
+    for i, hook in enumerate(cfg.get('custom_hooks') or []):
+        if isinstance(hook, dict) and hook.get('type') == 'TeacherDistillHook':
+            for key in ('teacher_config', 'teacher_checkpoint'):
+                path = hook.get(key)
+                if isinstance(path, str) and '://' not in path and not osp.isfile(path):
+                    raise FileNotFoundError(
+                        f'custom_hooks.{i}.{key}: {path!r} does not exist (cwd '
+                        f'{osp.abspath(".")}). Train the teacher first (the demo\'s ANN twin: '
+                        '`make demo-ann`) or remove TeacherDistillHook from custom_hooks.')
     for where, init in found:
         ckpt = init['checkpoint']
         if not isinstance(ckpt, str) or '://' in ckpt:
