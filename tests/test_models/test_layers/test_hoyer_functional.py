@@ -125,6 +125,7 @@ def test_update_running_is_bn_style():
 @pytest.mark.parametrize('per_channel', [False, True])
 @pytest.mark.parametrize('reg_theta_grad', [True, False])
 def test_fused_training_step_equals_the_composed_functions(per_channel, reg_theta_grad):
+    torch.manual_seed(0)  # unseeded, the inputs depended on which tests ran before
     z = (torch.randn(3, 4, 6, 5) * 1.4)
     grad_o = torch.randn(3, 4, 6, 5)
     results = []
@@ -145,7 +146,11 @@ def test_fused_training_step_equals_the_composed_functions(per_channel, reg_thet
     (o_f, e_f, gz_f, gt_f), (o_c, e_c, gz_c, gt_c) = results
     torch.testing.assert_close(e_f, e_c)
     assert torch.equal(o_f, o_c)
-    torch.testing.assert_close(gz_f, gz_c, rtol=1e-5, atol=1e-6)
+    # z's gradient is the surrogate term plus the regularizer's, whose float32 sums the two paths
+    # reduce in different orders; where the two terms cancel, an element's relative error is
+    # large, so the tolerance is relative to the gradient's scale (over 1200 random draws the
+    # largest difference was 3.7e-7 of max|grad|; a fixed atol of 1e-6 once failed at 2.1e-6)
+    torch.testing.assert_close(gz_f, gz_c, rtol=1e-5, atol=1e-5 * float(gz_c.abs().max()))
     torch.testing.assert_close(gt_f, gt_c, rtol=1e-4, atol=1e-5)
 
 
