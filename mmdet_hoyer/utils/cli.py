@@ -44,10 +44,6 @@ def load_trained_model(config: str, checkpoint: str, cfg_options: Optional[dict]
                        splits: Sequence[str] = ('test', )) -> Tuple[Config, nn.Module]:
     """Config (with ``--cfg-options``) and model with ``checkpoint`` loaded, for the analysis
     tools; ``SystemExit`` with the reason for a missing checkpoint or dataset path (``splits``)."""
-    from mmengine.registry import init_default_scope
-    from mmengine.runner import load_checkpoint
-
-    from mmdet.registry import MODELS
     from .config_checks import check_data_paths
     if not osp.isfile(checkpoint):
         raise SystemExit(f'error: checkpoint {checkpoint!r} is not a file')
@@ -58,9 +54,19 @@ def load_trained_model(config: str, checkpoint: str, cfg_options: Optional[dict]
         check_data_paths(cfg, splits=tuple(splits))
     except FileNotFoundError as e:
         raise SystemExit(f'error: {e}')
+    return cfg, build_trained_model(cfg, checkpoint)
+
+
+def build_trained_model(cfg: Config, checkpoint: str, strict: bool = False) -> nn.Module:
+    """``cfg.model`` built without its ``init_cfg`` (no pretrained download or load) and
+    ``checkpoint``'s weights loaded on the CPU."""
+    from mmengine.registry import init_default_scope
+    from mmengine.runner import load_checkpoint
+
+    from mmdet.registry import MODELS
     init_default_scope(cfg.get('default_scope', 'mmdet'))
     model_cfg = cfg.model.copy()
     model_cfg.pop('init_cfg', None)
     model = MODELS.build(model_cfg)
-    load_checkpoint(model, checkpoint, map_location='cpu', logger='silent')
-    return cfg, model
+    load_checkpoint(model, checkpoint, map_location='cpu', strict=strict, logger='silent')
+    return model

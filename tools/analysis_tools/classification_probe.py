@@ -29,6 +29,7 @@ from mmdet_hoyer.analysis import FiringRateRecorder
 from mmdet_hoyer.engine.hooks.spike_warmup_hook import warmup_alpha
 from mmdet_hoyer.models.backbones import HoyerVGG
 from mmdet_hoyer.models.layers import HoyerSpike
+from mmdet_hoyer.models.layers.membrane_shortcut import SHORTCUTS
 
 
 def gamma_arg(text: str):
@@ -44,7 +45,7 @@ def parse_args():
     p.add_argument('--mode', default='layer', choices=['layer', 'channel'])
     p.add_argument('--exclude-saturated', action='store_true',
                    help='extremum without the saturated values (the authors\' detection code)')
-    p.add_argument('--shortcut', default='membrane', choices=HoyerVGG.shortcuts,
+    p.add_argument('--shortcut', default='membrane', choices=SHORTCUTS,
                    help="HoyerVGG's shortcut (default 'membrane', as the class; 'none': the "
                    "authors' plain stack; docs/accuracy.md)")
     p.add_argument('--branch-gamma', type=gamma_arg, default=0.2,

@@ -5,13 +5,12 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import torch
 from mmengine.config import Config
 from mmengine.hooks import Hook
-from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint
 from torch import Tensor, nn
 
-from mmdet.registry import HOOKS, MODELS
+from mmdet.registry import HOOKS
 from mmdet_hoyer.models.losses import flatten_tensors, output_distillation_loss
 from mmdet_hoyer.models.losses.output_distillation import TRANSFORMS
+from mmdet_hoyer.utils import build_trained_model
 
 from .spiking_layers import unwrap
 
@@ -109,12 +108,7 @@ class TeacherDistillHook(Hook):
     @staticmethod
     def build_teacher(config: str, checkpoint: str) -> nn.Module:
         """The teacher detector in eval mode, weights loaded, no parameter requiring grad."""
-        cfg = Config.fromfile(config)
-        init_default_scope(cfg.get('default_scope', 'mmdet'))
-        model_cfg = cfg.model.copy()
-        model_cfg.pop('init_cfg', None)
-        teacher = MODELS.build(model_cfg)
-        load_checkpoint(teacher, checkpoint, map_location='cpu', strict=True, logger='silent')
+        teacher = build_trained_model(Config.fromfile(config), checkpoint, strict=True)
         teacher.eval()
         teacher.requires_grad_(False)
         return teacher

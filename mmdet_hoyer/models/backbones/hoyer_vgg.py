@@ -9,7 +9,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmdet.registry import MODELS
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
-from ..layers.membrane_shortcut import MembraneShortcutStage
+from ..layers.membrane_shortcut import MembraneShortcutStage, check_shortcut_args
 
 
 class ConvPoolNormAct(nn.Sequential):
@@ -81,7 +81,6 @@ class HoyerVGG(BaseModule):
         19: (2, 2, 4, 4, 4),
     }
     stage_channels = (64, 128, 256, 512, 512)
-    shortcuts = ('none', 'membrane')
 
     def __init__(self,
                  depth: int = 16,
@@ -107,13 +106,7 @@ class HoyerVGG(BaseModule):
                            f'{sorted(self.arch_settings)}')
         if not isinstance(widen_factor, (int, float)) or widen_factor <= 0:
             raise ValueError(f'{name}: widen_factor must be a number > 0, got {widen_factor!r}')
-        if shortcut not in self.shortcuts:
-            raise ValueError(f'{name}: shortcut must be one of {self.shortcuts}, got '
-                             f'{shortcut!r}')
-        if branch_gamma is not None and (not isinstance(branch_gamma, (int, float))
-                                         or branch_gamma < 0):
-            raise ValueError(f'{name}: branch_gamma must be None or a number >= 0, got '
-                             f'{branch_gamma!r}')
+        check_shortcut_args(name, shortcut, branch_gamma)
         self.depth = depth
         self.widen_factor = widen_factor
         self.shortcut = shortcut

@@ -28,6 +28,22 @@ from torch import Tensor, nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
 
+#: the ``shortcut`` values of the backbones and necks that offer membrane shortcuts
+SHORTCUTS = ('none', 'membrane')
+
+
+def check_shortcut_args(owner: str, shortcut: str, branch_gamma: Optional[float]) -> None:
+    """``ValueError`` naming ``owner`` and the field for a ``shortcut`` outside
+    :data:`SHORTCUTS` or a ``branch_gamma`` that is neither None nor a number ≥ 0."""
+    if shortcut not in SHORTCUTS:
+        raise ValueError(f'{owner}: shortcut must be one of {SHORTCUTS}, got {shortcut!r}')
+    if branch_gamma is not None and (isinstance(branch_gamma, bool)
+                                     or not isinstance(branch_gamma, (int, float))
+                                     or branch_gamma < 0):
+        raise ValueError(f'{owner}: branch_gamma must be None or a number >= 0, got '
+                         f'{branch_gamma!r}')
+
+
 def same_width_links(widths: Sequence[Optional[int]]) -> List[Optional[int]]:
     """For each unit, the index of the latest earlier unit with the same output width, or
     ``None`` (the unit starts a new stream)."""

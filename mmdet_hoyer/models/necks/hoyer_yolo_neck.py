@@ -7,8 +7,9 @@ from mmdet.models.necks import YOLOV3Neck
 from mmdet.models.necks.yolo_neck import DetectionBlock
 from mmdet.registry import MODELS
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
-from ..layers.membrane_shortcut import (prepare_units, init_branch_gamma, membrane_forward,
-                                        same_width_links, unit_width)
+from ..layers.membrane_shortcut import (check_shortcut_args, init_branch_gamma,
+                                        membrane_forward, prepare_units, same_width_links,
+                                        unit_width)
 
 
 class MembraneDetectionBlock(DetectionBlock):
@@ -62,8 +63,6 @@ class HoyerYOLOV3Neck(YOLOV3Neck):
             (default 0.2; ``None``: ConvModule's 1).
     """
 
-    shortcuts = ('none', 'membrane')
-
     def __init__(self,
                  num_scales: int,
                  in_channels: List[int],
@@ -81,13 +80,7 @@ class HoyerYOLOV3Neck(YOLOV3Neck):
         if norm_cfg is None:
             raise ValueError('HoyerYOLOV3Neck: norm_cfg must not be None: the spiking neuron '
                              'thresholds the normalised pre-activation')
-        if shortcut not in self.shortcuts:
-            raise ValueError(f'HoyerYOLOV3Neck: shortcut must be one of {self.shortcuts}, got '
-                             f'{shortcut!r}')
-        if branch_gamma is not None and (not isinstance(branch_gamma, (int, float))
-                                         or branch_gamma < 0):
-            raise ValueError(f'HoyerYOLOV3Neck: branch_gamma must be None or a number >= 0, '
-                             f'got {branch_gamma!r}')
+        check_shortcut_args('HoyerYOLOV3Neck', shortcut, branch_gamma)
         super().__init__(num_scales, list(in_channels), list(out_channels), conv_cfg=conv_cfg,
                          norm_cfg=norm_cfg, act_cfg=act_cfg, init_cfg=init_cfg)
         self.shortcut = shortcut
