@@ -6,9 +6,10 @@ DEMO_ANN  := configs/demo/yolov3_vgg_ann_digits.py
 CLS_SNN   := configs/demo/hoyer_vgg_digits_cls.py
 CLS_ANN   := configs/demo/vgg_ann_digits_cls.py
 WORK      := work_dirs
+FIGURE    ?= $(WORK)/demo_snn/detections.png
 
 .PHONY: setup demo demo-ann demo-data demo-pretrain demo-pretrain-ann demo-table demo-stats \
-	demo-ssd demo-ssd-ann demo-voc demo-voc-ann demo-distill test clean-demo
+	demo-ssd demo-ssd-ann demo-voc demo-voc-ann demo-distill demo-figure test clean-demo
 
 ## set up .venv (torch, mmcv built once and cached in ~/.cache/mmdet-hoyer, mmdet, this package)
 setup:
@@ -33,13 +34,14 @@ demo-pretrain-ann: demo-data
 demo: demo-pretrain
 	$(PY) tools/train.py $(DEMO_SNN) --work-dir $(WORK)/demo_snn
 	$(PY) tools/test.py $(DEMO_SNN) $$(cat $(WORK)/demo_snn/last_checkpoint) --work-dir $(WORK)/demo_snn
-	$(MAKE) --no-print-directory demo-stats demo-table
+	$(MAKE) --no-print-directory demo-stats demo-table demo-figure
 
 ## the same for the ANN twin (BN + ReLU), for the SNN/ANN comparison
 demo-ann: demo-pretrain-ann
 	$(PY) tools/train.py $(DEMO_ANN) --work-dir $(WORK)/demo_ann
 	$(PY) tools/test.py $(DEMO_ANN) $$(cat $(WORK)/demo_ann/last_checkpoint) --work-dir $(WORK)/demo_ann
 	$(MAKE) --no-print-directory demo-table
+	@test ! -f $(WORK)/demo_snn/last_checkpoint || $(MAKE) --no-print-directory demo-figure
 
 ## the spiking YOLOv3 distilled from its trained ANN twin (TeacherDistillHook; trains the twin first)
 demo-distill: demo-pretrain
@@ -72,6 +74,12 @@ endef
 demo-stats:
 	$(PY) tools/analysis_tools/spike_stats.py $(DEMO_SNN) $$(cat $(WORK)/demo_snn/last_checkpoint) \
 		--num-images 200 --out-dir $(WORK)/demo_snn/spike_stats
+
+## ground truth | SNN | ANN twin (when `make demo-ann` has run) | spike maps, for 4 val images
+demo-figure:
+	$(PY) tools/analysis_tools/detection_figure.py $(DEMO_SNN) $$(cat $(WORK)/demo_snn/last_checkpoint) \
+		$$(test -f $(WORK)/demo_ann/last_checkpoint && echo --ann $(DEMO_ANN) $$(cat $(WORK)/demo_ann/last_checkpoint)) \
+		--out $(FIGURE)
 
 demo-table:
 	$(PY) tools/analysis_tools/results_table.py $(WORK)/demo_snn $(WORK)/demo_ann

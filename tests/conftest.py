@@ -1,7 +1,13 @@
+import json
+import os
 import os.path as osp
+import subprocess
+import sys
 
 import pytest
 import torch
+from mmengine.config import Config
+from mmengine.runner import Runner
 
 import mmdet_hoyer  # noqa: F401  registers the plugin
 from mmdet.utils import register_all_modules
@@ -61,3 +67,89 @@ def tiny_options(data_root: str, work_dir: str, backbone_ckpt: str) -> dict:
         'default_hooks.checkpoint.interval': 2,
         'randomness': dict(seed=0),
     }
+
+
+W = 0.125
+CLS_ITERS = 30
+
+
+def cls_options(data_root: str, work_dir: str) -> dict:
+    return {
+        'work_dir': work_dir,
+        'model.backbone.widen_factor': W,
+        'train_dataloader.batch_size': 16,
+        'train_dataloader.num_workers': 0,
+        'train_dataloader.persistent_workers': False,
+        'val_dataloader.num_workers': 0,
+        'val_dataloader.persistent_workers': False,
+        'test_dataloader.num_workers': 0,
+        'test_dataloader.persistent_workers': False,
+        'train_dataloader.dataset.data_root': data_root + '/',
+        'val_dataloader.dataset.data_root': data_root + '/',
+        'test_dataloader.dataset.data_root': data_root + '/',
+        # long enough for BN running statistics (momentum 0.1) to leave their initial values:
+        # after only a handful of iterations the eval-mode network is (almost) silent
+        'train_cfg.max_iters': CLS_ITERS,
+        'train_cfg.val_interval': CLS_ITERS,
+        'param_scheduler.0.end': CLS_ITERS,
+        'default_hooks.checkpoint.interval': CLS_ITERS,
+        'default_hooks.logger.interval': 1,
+        'custom_hooks.0.interval': 2,
+        'randomness': dict(seed=0),
+    }
+
+
+@pytest.fixture(scope='session')
+def pretrained(tiny_digits, repo_root, tmp_path_factory):
+    work_dir = str(tmp_path_factory.mktemp('work_cls'))
+    cfg = Config.fromfile(f'{repo_root}/configs/demo/hoyer_vgg_digits_cls.py')
+    cfg.merge_from_dict(cls_options(tiny_digits, work_dir))
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    return dict(runner=runner, checkpoint=osp.join(work_dir, f'iter_{CLS_ITERS}.pth'))
+
+
+@pytest.fixture(scope='session')
+def trained(tiny_digits, repo_root, tmp_path_factory, pretrained):
+    work_dir = str(tmp_path_factory.mktemp('work'))
+    cfg = Config.fromfile(f'{repo_root}/configs/demo/yolov3_hoyer_vgg_digits.py')
+    options = tiny_options(tiny_digits, work_dir, pretrained['checkpoint'])
+    cfg.merge_from_dict(options)
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    val_metrics = runner.val()
+    return dict(runner=runner, work_dir=work_dir, options=options, metrics=val_metrics)
+
+
+def tool_env(repo_root):
+    """The environment for running the repository's tools as subprocesses."""
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [repo_root] + [p for p in [os.environ.get('PYTHONPATH')] if p]))
+
+
+def run_on_checkpoint(trained, repo_root, script, args, prefixes):
+    """Run ``script`` (relative to the repo) on the trained tiny checkpoint with the demo config,
+    passing the trained run's options that start with ``prefixes`` as --cfg-options."""
+    with open(osp.join(trained['work_dir'], 'last_checkpoint')) as f:
+        ckpt = f.read().strip()
+    opts = [f'{k}={json.dumps(v) if not isinstance(v, str) else v}'
+            for k, v in trained['options'].items() if k.startswith(tuple(prefixes))]
+    return subprocess.run(
+        [sys.executable, f'{repo_root}/{script}',
+         f'{repo_root}/configs/demo/yolov3_hoyer_vgg_digits.py', ckpt, *args,
+         '--cfg-options', *opts],
+        capture_output=True, text=True, env=tool_env(repo_root), cwd=repo_root, timeout=600)
+
+
+def trained_config_file(trained, path) -> str:
+    """The demo YOLOv3 config merged with the tiny run's options, written to ``path`` (for
+    tools that take a config file and no --cfg-options, e.g. MMDetection's DetInferencer)."""
+    cfg = Config.fromfile(f'{REPO}/configs/demo/yolov3_hoyer_vgg_digits.py')
+    cfg.merge_from_dict(trained['options'])
+    cfg.dump(str(path))
+    return str(path)
+
+
+def trained_checkpoint(trained) -> str:
+    with open(osp.join(trained['work_dir'], 'last_checkpoint')) as f:
+        return f.read().strip()

@@ -11,7 +11,7 @@ from collections import OrderedDict
 from typing import Dict, Iterable, List, Optional, Tuple
 
 import torch
-from torch import Tensor, nn
+from torch import nn
 
 from .layer_hooks import LayerHookRecorder
 

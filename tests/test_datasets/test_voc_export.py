@@ -3,7 +3,6 @@ boxes as the COCO copy (VOC's 1-based inclusive convention)."""
 import json
 import os.path as osp
 
-import numpy as np
 import pytest
 
 from mmdet.datasets import VOCDataset

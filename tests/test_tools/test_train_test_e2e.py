@@ -2,7 +2,6 @@
 backbone on box crops (ClassificationAccuracy), the detector loads it, trains, validates with
 CocoMetric (real NMS) and saves a checkpoint; tools/test.py on it reproduces the metrics."""
 import json
-import os
 import os.path as osp
 import subprocess
 import sys
@@ -10,51 +9,12 @@ import sys
 import pytest
 import torch
 from mmengine.config import Config
-from mmengine.runner import Runner
 
 from mmdet_hoyer.models.layers import HoyerSpike, MembraneShortcutStage
 
-from conftest import tiny_options  # noqa: E402  (shared with the reliability tests)
-
-
-W = 0.125
-CLS_ITERS = 30
-
-
-def cls_options(data_root: str, work_dir: str) -> dict:
-    return {
-        'work_dir': work_dir,
-        'model.backbone.widen_factor': W,
-        'train_dataloader.batch_size': 16,
-        'train_dataloader.num_workers': 0,
-        'train_dataloader.persistent_workers': False,
-        'val_dataloader.num_workers': 0,
-        'val_dataloader.persistent_workers': False,
-        'test_dataloader.num_workers': 0,
-        'test_dataloader.persistent_workers': False,
-        'train_dataloader.dataset.data_root': data_root + '/',
-        'val_dataloader.dataset.data_root': data_root + '/',
-        'test_dataloader.dataset.data_root': data_root + '/',
-        # long enough for BN running statistics (momentum 0.1) to leave their initial values:
-        # after only a handful of iterations the eval-mode network is (almost) silent
-        'train_cfg.max_iters': CLS_ITERS,
-        'train_cfg.val_interval': CLS_ITERS,
-        'param_scheduler.0.end': CLS_ITERS,
-        'default_hooks.checkpoint.interval': CLS_ITERS,
-        'default_hooks.logger.interval': 1,
-        'custom_hooks.0.interval': 2,
-        'randomness': dict(seed=0),
-    }
-
-
-@pytest.fixture(scope='module')
-def pretrained(tiny_digits, repo_root, tmp_path_factory):
-    work_dir = str(tmp_path_factory.mktemp('work_cls'))
-    cfg = Config.fromfile(f'{repo_root}/configs/demo/hoyer_vgg_digits_cls.py')
-    cfg.merge_from_dict(cls_options(tiny_digits, work_dir))
-    runner = Runner.from_cfg(cfg)
-    runner.train()
-    return dict(runner=runner, checkpoint=osp.join(work_dir, f'iter_{CLS_ITERS}.pth'))
+# the tiny trained checkpoints are session fixtures in conftest.py (the inference and export
+# tests use them too)
+from conftest import run_on_checkpoint, tiny_options, tool_env  # noqa: E402
 
 
 def test_pretraining_stage_trains_validates_and_saves(pretrained):
@@ -90,18 +50,6 @@ def test_detector_loads_pretrained_backbone(pretrained, repo_root):
         assert torch.equal(backbone[k], v), k
 
 
-@pytest.fixture(scope='module')
-def trained(tiny_digits, repo_root, tmp_path_factory, pretrained):
-    work_dir = str(tmp_path_factory.mktemp('work'))
-    cfg = Config.fromfile(f'{repo_root}/configs/demo/yolov3_hoyer_vgg_digits.py')
-    options = tiny_options(tiny_digits, work_dir, pretrained['checkpoint'])
-    cfg.merge_from_dict(options)
-    runner = Runner.from_cfg(cfg)
-    runner.train()
-    val_metrics = runner.val()
-    return dict(runner=runner, work_dir=work_dir, options=options, metrics=val_metrics)
-
-
 def test_training_logs_losses_rates_and_validates(trained):
     runner, metrics = trained['runner'], trained['metrics']
     scalars = runner.message_hub.log_scalars
@@ -116,26 +64,6 @@ def test_training_logs_losses_rates_and_validates(trained):
     # the running thresholds moved away from their initial 1.0 while training
     running = [m.running_extremum for m in runner.model.modules() if isinstance(m, HoyerSpike)]
     assert all(r.numel() == 1 and 0 < r.item() < 1 for r in running)
-
-
-def tool_env(repo_root):
-    """The environment for running the repository's tools as subprocesses."""
-    return dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [repo_root] + [p for p in [os.environ.get('PYTHONPATH')] if p]))
-
-
-def run_on_checkpoint(trained, repo_root, script, args, prefixes):
-    """Run ``script`` (relative to the repo) on the trained tiny checkpoint with the demo config,
-    passing the trained run's options that start with ``prefixes`` as --cfg-options."""
-    with open(osp.join(trained['work_dir'], 'last_checkpoint')) as f:
-        ckpt = f.read().strip()
-    opts = [f'{k}={json.dumps(v) if not isinstance(v, str) else v}'
-            for k, v in trained['options'].items() if k.startswith(tuple(prefixes))]
-    return subprocess.run(
-        [sys.executable, f'{repo_root}/{script}',
-         f'{repo_root}/configs/demo/yolov3_hoyer_vgg_digits.py', ckpt, *args,
-         '--cfg-options', *opts],
-        capture_output=True, text=True, env=tool_env(repo_root), cwd=repo_root, timeout=600)
 
 
 def test_checkpoint_and_tools_test_reproduce_metrics(trained, repo_root, tmp_path):

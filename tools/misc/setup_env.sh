@@ -85,8 +85,8 @@ else
 fi
 pip_q install -q --no-deps "$WHEEL_DIR"/mmcv-"$MMCV_VERSION"-*.whl
 
-log "installing requirements and mmdet-hoyer (editable)"
-pip_q install -q -r requirements/runtime.txt -r requirements/tests.txt
+log "installing requirements (runtime, tests, deploy) and mmdet-hoyer (editable)"
+pip_q install -q -r requirements/runtime.txt -r requirements/tests.txt -r requirements/deploy.txt
 pip_q install -q --no-deps --no-build-isolation -e .
 "$PY" -c "import mmcv.ops, mmdet, mmdet_hoyer; print('[setup] ok: mmcv', mmcv.__version__, 'mmdet', mmdet.__version__)"
 echo "$STAMP_SRC" >"$STAMP_FILE"

@@ -1,12 +1,13 @@
-from .hoyer_functional import (clipped_moments, firing_rate, hoyer_extremum, hoyer_neuron_train,
-                               hoyer_square, relu_warmup_mix, saturated_count, spike,
-                               surrogate_primitive, update_running, warmup_mix)
+from .hoyer_functional import (clipped_moments, firing_rate, folded_threshold, hoyer_extremum,
+                               hoyer_neuron_train, hoyer_square, relu_warmup_mix, saturated_count,
+                               spike, surrogate_primitive, update_running, warmup_mix)
 from .hoyer_spike import HoyerSpike
+from .folded_spike import FoldedSpike
 from .membrane_shortcut import MembraneShortcutStage
 from .multistep_lif import MultiStepLIF, lif_multistep
 
 __all__ = [
-    'HoyerSpike', 'MembraneShortcutStage', 'MultiStepLIF', 'lif_multistep', 'clipped_moments',
-    'hoyer_extremum', 'hoyer_square', 'saturated_count', 'spike', 'update_running', 'firing_rate',
+    'HoyerSpike', 'FoldedSpike', 'MembraneShortcutStage', 'MultiStepLIF', 'lif_multistep',
+    'clipped_moments', 'folded_threshold', 'hoyer_extremum', 'hoyer_square', 'saturated_count', 'spike', 'update_running', 'firing_rate',
     'hoyer_neuron_train', 'surrogate_primitive', 'warmup_mix', 'relu_warmup_mix'
 ]

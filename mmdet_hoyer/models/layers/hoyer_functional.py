@@ -349,3 +349,31 @@ def firing_rate(spikes: Tensor, dims: Optional[Sequence[int]] = None) -> Tensor:
     if dims is None:
         return spikes.float().mean()
     return spikes.float().mean(tuple(dims))
+
+
+def folded_threshold(theta_abs: Tensor, extremum: Tensor) -> Tensor:
+    """The eval neuron's threshold on ``z``, folded into one float32 constant (per channel in
+    'channel' mode): the smallest float32 ``T`` with ``fl(T/|θ|) ≥ E``.
+
+    Eval fires ``o = 1[fl(z/|θ|) ≥ E]`` (float32 division, rounded). Rounded division by a
+    positive ``|θ|`` is monotone in ``z``, so the set of ``z`` that fire is exactly
+    ``{z ≥ T}``: ``1[z ≥ T]`` gives the same spikes bit for bit — one compare instead of a
+    division and a compare (exported graphs, :class:`FoldedSpike`). The naive ``|θ|·E`` can be
+    one float off in either direction; ``T`` starts there and steps with ``nextafter`` until it
+    is the boundary (at most a few steps).
+    """
+    t = theta_abs.detach().float().reshape(-1)
+    e = extremum.detach().float().reshape(-1)
+    t, e = torch.broadcast_tensors(t, e)
+    thr = (t.double() * e.double()).float()
+    inf = torch.full_like(thr, float('inf'))
+    for _ in range(64):  # each pass moves every entry at most one float32 towards the boundary
+        fires = thr / t >= e
+        below = torch.nextafter(thr, -inf)
+        step_down = fires & (below / t >= e)
+        step_up = ~fires
+        if not (step_down.any() or step_up.any()):
+            return thr.reshape(extremum.shape if extremum.numel() == thr.numel() else ())
+        thr = torch.where(step_down, below, torch.where(step_up, torch.nextafter(thr, inf), thr))
+    raise RuntimeError('folded_threshold: no float32 boundary found (|θ| or E not finite?): '
+                       f'|θ|={theta_abs!r}, E={extremum!r}')

@@ -1,0 +1,151 @@
+"""ONNX export of spiking detectors, checked with onnxruntime: the tiny trained YOLOv3 through
+the command-line tool, a tiny SSD in process, and the errors for layers that cannot go in."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from torch import nn
+
+from mmdet_hoyer.deployment import (ExportableDetector, ExportError, check_onnx, export_onnx,
+                                    preprocess_images, run_onnxruntime)
+from mmdet_hoyer.models.layers import FoldedSpike, HoyerSpike, MultiStepLIF
+
+from conftest import tool_env, trained_checkpoint  # noqa: E402
+
+W = 0.125
+
+
+def tiny_detector(repo_root, name, data_root=None):
+    """A 1/8-width demo detector with random weights and a trained-looking eval state: random
+    BN statistics, thresholds θ and running extrema (so spikes are neither all 0 nor all 1)."""
+    from mmdet.apis import init_detector
+    cfg = Config.fromfile(f'{repo_root}/configs/demo/{name}.py')
+    cfg.model.backbone.widen_factor = W
+    cfg.model.backbone.init_cfg = None
+    if name.startswith('ssd'):
+        levels = [int(c * W) for c in (512, 1024, 512, 256, 256)]
+        cfg.model.neck.in_channels, cfg.model.neck.out_channels = levels[:2], levels
+        cfg.model.bbox_head.in_channels = levels
+    else:
+        cfg.model.neck.in_channels = [int(512 * W), int(512 * W), int(256 * W)]
+        cfg.model.neck.out_channels = [int(512 * W), int(256 * W), int(128 * W)]
+        cfg.model.bbox_head.in_channels = cfg.model.neck.out_channels
+        cfg.model.bbox_head.out_channels = [int(1024 * W), int(512 * W), int(256 * W)]
+        cfg.model.test_cfg.conf_thr = 0.0
+    cfg.model.test_cfg.score_thr = 0.0  # keep every box: NMS runs on real candidates
+    if data_root:
+        cfg.test_dataloader.dataset.data_root = data_root + '/'
+    torch.manual_seed(0)
+    model = init_detector(cfg, None, device='cpu')
+    g = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.2, 0.2, generator=g)
+                m.running_var.uniform_(0.5, 1.5, generator=g)
+            if isinstance(m, HoyerSpike):
+                m.threshold.fill_(float(torch.empty(()).uniform_(0.5, 1.5, generator=g)))
+                m.running_extremum.uniform_(0.2, 0.8, generator=g)
+    return model.eval()
+
+
+def test_ssd_export_matches_pytorch(repo_root, tiny_digits, tmp_path):
+    model = tiny_detector(repo_root, 'ssd_hoyer_vgg_digits', tiny_digits)
+    images = [f'{tiny_digits}/val/{i:06d}.jpg' for i in range(3)]
+    inputs, samples = preprocess_images(model, images)
+    wrapper = ExportableDetector(model)
+    n_spiking = sum(isinstance(m, HoyerSpike) for m in model.modules())
+    assert len(wrapper.spiking_layers) == n_spiking > 0
+    # the original model keeps its neurons; the copy has folded ones
+    assert sum(isinstance(m, FoldedSpike) for m in wrapper.modules()) == n_spiking
+    assert sum(isinstance(m, HoyerSpike) for m in model.modules()) == n_spiking
+    path = str(tmp_path / 'ssd.onnx')
+    names = export_onnx(wrapper, inputs, path, metadata={'classes': 'x'})
+    assert names[:2] == ['cls_scores.0', 'cls_scores.1'] and 'bbox_preds.0' in names
+    assert len([n for n in names if n.startswith('spikes/')]) == n_spiking
+
+    report = check_onnx(model, wrapper, path, inputs, samples)
+    assert report['ok'], report
+    spikes = report['spikes']
+    assert spikes['binary'] and spikes['num_layers'] == n_spiking
+    assert 0.01 < spikes['firing_rate'] < 0.99 and spikes['non_tie_mismatches'] == 0
+    assert report['detections']['same'] and all(c > 0 for c in report['detections']['counts'][0])
+
+    import onnx
+    graph = onnx.load(path)
+    ops = [n.op_type for n in graph.graph.node]
+    # each neuron: compare + cast with its folded threshold as a constant, no division
+    assert ops.count('GreaterOrEqual') == n_spiking and ops.count('Cast') >= n_spiking
+    assert 'Div' not in ops
+    assert {p.key: p.value for p in graph.metadata_props}['classes'] == 'x'
+
+
+def test_yolov3_export_tool_on_the_trained_checkpoint(trained, repo_root, tmp_path):
+    """The command-line tool on the trained tiny YOLOv3 (first two val images), then the graph
+    at another batch size (the batch dimension is dynamic) against PyTorch."""
+    from mmdet.apis import init_detector
+
+    from conftest import trained_config_file  # noqa: E402
+    config = trained_config_file(trained, tmp_path / 'tiny_yolov3.py')
+    ckpt = trained_checkpoint(trained)
+    out, report_path = tmp_path / 'yolo.onnx', tmp_path / 'report.json'
+    proc = subprocess.run(
+        [sys.executable, f'{repo_root}/tools/deployment/export_onnx.py', config, ckpt,
+         '--out', str(out), '--num-images', '2', '--report', str(report_path)],
+        capture_output=True, text=True, env=tool_env(repo_root), cwd=repo_root, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    report = json.loads(report_path.read_text())
+    n_spiking = sum(isinstance(m, HoyerSpike) for m in trained['runner'].model.modules())
+    assert report['ok'] and report['input_shape'] == [2, 3, 128, 128]
+    assert report['spikes']['num_layers'] == n_spiking and report['spikes']['binary']
+    assert report['detections']['same']
+    assert f'{n_spiking} spiking layers' in proc.stdout and 'check: passed' in proc.stdout
+    assert f"firing rate {report['spikes']['firing_rate']:.4f}" in proc.stdout
+
+    model = init_detector(config, ckpt, device='cpu')
+    images = [f"{trained['options']['test_dataloader.dataset.data_root']}val/{i:06d}.jpg"
+              for i in range(5)]
+    inputs, _ = preprocess_images(model, images)
+    wrapper = ExportableDetector(model)
+    with torch.no_grad():
+        expected = wrapper(inputs)
+    got = run_onnxruntime(str(out), inputs)  # batch 5, exported at batch 2
+    assert len(got) == len(expected)
+    for o, e in zip(got, expected):
+        np.testing.assert_allclose(o, e.numpy(), rtol=1e-3, atol=1e-4)
+
+
+def test_layers_that_cannot_be_exported_are_named(repo_root):
+    model = tiny_detector(repo_root, 'yolov3_hoyer_vgg_digits')
+    model.backbone.stages[1][0].act = MultiStepLIF(time_steps=2)
+    with pytest.raises(ExportError, match=r'backbone\.stages\.1\.0\.act \(MultiStepLIF\)'):
+        ExportableDetector(model)
+
+
+class DataDependent(nn.Module):
+    """Python control flow on a tensor's value: not traceable into a static graph."""
+
+    def forward(self, x):
+        return x * 2 if float(x.sum()) > 0 else x
+
+
+def test_a_layer_that_fails_to_trace_is_named(repo_root, tmp_path):
+    model = tiny_detector(repo_root, 'yolov3_hoyer_vgg_digits')
+    model.neck.detect2.conv3.conv = nn.Sequential(model.neck.detect2.conv3.conv, DataDependent())
+    wrapper = ExportableDetector(model)
+    with pytest.raises(ExportError, match=r"layer 'neck\.detect2\.conv3\.conv\.1' "
+                                          r'\(DataDependent\)'):
+        export_onnx(wrapper, torch.randn(1, 3, 128, 128), str(tmp_path / 'x.onnx'))
+
+
+def test_two_stage_detectors_are_refused(repo_root):
+    from mmdet.registry import MODELS
+    cfg = Config.fromfile(f'{repo_root}/configs/faster-rcnn_hoyer-r50_fpn_1x_coco.py')
+    cfg.model.backbone.init_cfg = None
+    model = MODELS.build(cfg.model)
+    with pytest.raises(ExportError, match='single-stage'):
+        ExportableDetector(model)

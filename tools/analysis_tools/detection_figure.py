@@ -1,0 +1,130 @@
+"""Side-by-side detections: ground truth, the spiking detector, its ANN twin, and the spike maps
+of one backbone and one neck layer of the spiking detector for the same image.
+
+    python tools/analysis_tools/detection_figure.py SNN_CONFIG SNN_CHECKPOINT \
+        [--ann ANN_CONFIG ANN_CHECKPOINT] [--num-images 4] [--score-thr 0.3] \
+        [--spike-layers NAME NAME] [--out docs/demo_detections.png]
+
+Images are the first ``--num-images`` of the SNN config's test set (``--indices`` to choose).
+Both detectors run through MMDetection's ``init_detector`` / ``inference_detector``; boxes are
+drawn by MMDetection's ``DetLocalVisualizer``. Spike maps show one channel of each layer's
+binary output (black = spike): the channel firing most selectively inside the ground-truth
+boxes over the images shown, the same channel in every row.
+"""
+import argparse
+import os
+import os.path as osp
+
+import mmcv
+import torch
+from mmengine.config import Config, DictAction
+
+import mmdet_hoyer  # noqa: F401  (registers the plugin; torch>=2.6 checkpoint loading)
+from mmdet_hoyer.analysis import spiking_layers
+from mmdet_hoyer.analysis.detection_figure import (SpikeMapRecorder, box_mask,
+                                                   default_spike_layers, draw_instances,
+                                                   gt_sample, object_selective_channel,
+                                                   plot_detection_figure)
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description='ground truth | SNN | ANN | spike maps, per image')
+    p.add_argument('config', help='spiking detector config')
+    p.add_argument('checkpoint', help='spiking detector checkpoint')
+    p.add_argument('--ann', nargs=2, metavar=('CONFIG', 'CHECKPOINT'),
+                   help='the ANN twin (column left out when not given)')
+    p.add_argument('--num-images', type=int, default=4)
+    p.add_argument('--indices', type=int, nargs='+', help='test-set indices (instead of the '
+                   'first --num-images)')
+    p.add_argument('--score-thr', type=float, default=0.3, help='draw predictions >= this')
+    p.add_argument('--spike-layers', nargs='+', help='spiking layers to show (module names; '
+                   'default: one backbone, one neck layer)')
+    p.add_argument('--out', default='docs/demo_detections.png')
+    p.add_argument('--cfg-options', nargs='+', action=DictAction,
+                   help='override keys of the SNN config')
+    return p.parse_args(argv)
+
+
+def _check_files(args) -> None:
+    pairs = [('config', args.config), ('checkpoint', args.checkpoint)]
+    if args.ann:
+        pairs += [('--ann CONFIG', args.ann[0]), ('--ann CHECKPOINT', args.ann[1])]
+    for what, path in pairs:
+        if not osp.isfile(path):
+            raise SystemExit(f'error: {what}: {path!r} is not a file')
+    if not 0.0 <= args.score_thr <= 1.0:
+        raise SystemExit(f'error: --score-thr must be in [0, 1], got {args.score_thr}')
+    if args.num_images < 1:
+        raise SystemExit(f'error: --num-images must be >= 1, got {args.num_images}')
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    _check_files(args)
+    from mmdet.apis import inference_detector, init_detector
+    from mmdet.registry import DATASETS, VISUALIZERS
+    from mmdet_hoyer.utils import check_data_paths
+
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    snn = init_detector(cfg, args.checkpoint, device='cpu')
+    if not spiking_layers(snn):
+        raise SystemExit(f'error: {args.config} has no spiking layers (HoyerSpike)')
+    ann = init_detector(args.ann[0], args.ann[1], device='cpu') if args.ann else None
+    try:
+        check_data_paths(snn.cfg, splits=('test', ))
+    except FileNotFoundError as e:
+        raise SystemExit(f'error: {e}')
+    dataset = DATASETS.build(snn.cfg.test_dataloader.dataset)
+    indices = args.indices or list(range(min(args.num_images, len(dataset))))
+    bad = [i for i in indices if not 0 <= i < len(dataset)]
+    if bad:
+        raise SystemExit(f'error: --indices {bad} outside the test set (0..{len(dataset) - 1})')
+
+    visualizer = VISUALIZERS.build(dict(type='DetLocalVisualizer', name='detection_figure',
+                                        line_width=1, alpha=0.9))
+    visualizer.dataset_meta = snn.dataset_meta
+    names = args.spike_layers
+    if names is None:  # probe the shapes once
+        with SpikeMapRecorder(snn, [n for n, _ in spiking_layers(snn)]) as rec:
+            inference_detector(snn, dataset.get_data_info(indices[0])['img_path'])
+        shapes = {n: tuple(m.shape) for n, m in rec.maps.items()}
+        names = default_spike_layers(shapes)
+    rows, spike_maps, masks = [], {n: [] for n in names}, {n: [] for n in names}
+    for i in indices:
+        info = dataset.get_data_info(i)
+        image = mmcv.imread(info['img_path'], channel_order='rgb')
+        with SpikeMapRecorder(snn, names) as rec, torch.no_grad():
+            snn_result = inference_detector(snn, info['img_path'])
+        gt = gt_sample(info)
+        panels = [('ground truth', draw_instances(visualizer, image, gt, True, 0)),
+                  ('spiking (SNN)', draw_instances(visualizer, image, snn_result, False,
+                                                   args.score_thr))]
+        if ann is not None:
+            ann_result = inference_detector(ann, info['img_path'])
+            panels.append(('ANN twin', draw_instances(visualizer, image, ann_result, False,
+                                                      args.score_thr)))
+        # ground truth in the network's input pixels (resized image), then in map cells
+        sx, sy = snn_result.metainfo['scale_factor']
+        boxes = gt.gt_instances.bboxes * torch.tensor([sx, sy, sx, sy])
+        input_h = snn_result.metainfo['batch_input_shape'][0]
+        for name in names:
+            spike_maps[name].append(rec.maps[name])
+            masks[name].append(box_mask(tuple(rec.maps[name].shape[-2:]), boxes,
+                                        rec.maps[name].shape[-2] / input_h))
+        rows.append(dict(index=i, panels=panels))
+    for name in names:  # one channel per layer, the same in every row
+        c = object_selective_channel(spike_maps[name], masks[name])
+        short = name.replace('.activate', '').replace('.act', '')
+        for row, spikes in zip(rows, spike_maps[name]):
+            row['panels'].append((f'{short} ch{c}\nspikes, layer rate '
+                                  f'{float(spikes.float().mean()):.2f}',
+                                  spikes[c].float().numpy()))
+    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+    plot_detection_figure(rows, args.out)
+    print(f'figure written to {args.out} ({len(rows)} images; spike maps of {", ".join(names)})')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,128 @@
+"""Export a trained (spiking) single-stage detector to ONNX and check it with onnxruntime.
+
+    python tools/deployment/export_onnx.py CONFIG CHECKPOINT --out model.onnx \
+        [--images a.jpg b.jpg | --num-images 4] [--no-spikes] [--report report.json]
+
+The graph takes the data preprocessor's output (normalised, RGB, padded; a static shape:
+that of the check images' batch) and returns the dense head's raw outputs, then, unless
+``--no-spikes``, the binary output of every spiking layer. Each Hoyer neuron is a
+``GreaterOrEqual`` + ``Cast`` with its eval threshold ``|θ|·E`` folded in as a constant.
+Box decoding and NMS stay outside the graph: the check runs MMDetection's own
+``predict_by_feat`` on the onnxruntime outputs and compares the boxes with PyTorch's
+``predict``. Needs the deploy extra: ``pip install -e ".[deploy]"``. See docs/deployment.md.
+"""
+import argparse
+import json
+import os.path as osp
+import sys
+
+import torch
+from mmengine.config import DictAction
+
+import mmdet_hoyer  # noqa: F401  (registers the plugin; torch>=2.6 checkpoint loading)
+from mmdet_hoyer.deployment import (ExportableDetector, ExportError, check_onnx, export_onnx,
+                                    preprocess_images)
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description='Export a detector to ONNX, check with onnxruntime')
+    p.add_argument('config')
+    p.add_argument('checkpoint')
+    p.add_argument('--out', required=True, help='the .onnx file to write')
+    p.add_argument('--images', nargs='+', help='images for tracing and the check (default: '
+                   'the first --num-images of the config\'s test set)')
+    p.add_argument('--num-images', type=int, default=2)
+    p.add_argument('--no-spikes', action='store_true',
+                   help='export the head outputs only (no spike maps as graph outputs)')
+    p.add_argument('--report', help='write the check as JSON here')
+    p.add_argument('--cfg-options', nargs='+', action=DictAction,
+                   help='override config settings, key=value')
+    return p.parse_args(argv)
+
+
+def _test_images(cfg, n: int):
+    from mmdet.registry import DATASETS
+    from mmengine.registry import init_default_scope
+    init_default_scope(cfg.get('default_scope', 'mmdet'))
+    dataset = DATASETS.build(cfg.test_dataloader.dataset)
+    return [dataset.get_data_info(i)['img_path'] for i in range(min(n, len(dataset)))]
+
+
+def _metadata(model, wrapper, inputs) -> dict:
+    """What a user outside MMDetection needs to feed the graph and read its outputs."""
+    pre = model.cfg.model.get('data_preprocessor', {})
+    return dict(
+        producer='mmdet-hoyer tools/deployment/export_onnx.py',
+        detector=type(model).__name__, head=type(model.bbox_head).__name__,
+        input='(N, 3, H, W) float32: the image resized by the test pipeline, channels '
+        f'{"RGB" if pre.get("bgr_to_rgb") else "BGR"}, (x - mean) / std, zero-padded',
+        input_hw=json.dumps(list(inputs.shape[-2:])), mean=json.dumps(list(pre.get('mean', []))),
+        std=json.dumps(list(pre.get('std', []))),
+        classes=json.dumps(list(model.dataset_meta.get('classes', []))),
+        head_outputs=json.dumps(wrapper.groups), levels=json.dumps(list(wrapper.levels)),
+        spiking_layers=json.dumps(wrapper.spiking_layers),
+        postprocess='outside the graph: bbox_head.predict_by_feat (decode, score threshold, NMS)')
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    from mmengine.config import Config
+    from mmdet.apis import init_detector
+    from mmdet_hoyer.utils import check_data_paths
+    if not args.out.endswith('.onnx'):
+        raise SystemExit(f'error: --out must name a .onnx file, got {args.out!r}')
+    if not osp.isfile(args.checkpoint):
+        raise SystemExit(f'error: checkpoint {args.checkpoint!r} is not a file')
+    if args.num_images < 1:
+        raise SystemExit(f'error: --num-images must be >= 1, got {args.num_images}')
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.images:
+        missing = [p for p in args.images if not osp.isfile(p)]
+        if missing:
+            raise SystemExit(f'error: --images: not a file: {", ".join(missing)}')
+        images = args.images
+    else:
+        try:
+            check_data_paths(cfg, splits=('test', ))
+        except FileNotFoundError as e:
+            raise SystemExit(f'error: {e} (or pass --images)')
+        images = _test_images(cfg, args.num_images)
+
+    model = init_detector(cfg, args.checkpoint, device='cpu')
+    inputs, data_samples = preprocess_images(model, images)
+    try:
+        wrapper = ExportableDetector(model, with_spikes=not args.no_spikes)
+        with torch.no_grad():
+            wrapper(inputs)  # the head's output structure, for the metadata
+        names = export_onnx(wrapper, inputs, args.out, metadata=_metadata(model, wrapper, inputs))
+    except ExportError as e:
+        raise SystemExit(f'error: {e}')
+    report = check_onnx(model, wrapper, args.out, inputs, data_samples)
+    report.update(onnx=args.out, input_shape=list(inputs.shape), outputs=names, images=images)
+
+    print(f'exported {args.out}: input {tuple(inputs.shape)}, {sum(wrapper.levels)} head '
+          f'outputs ({", ".join(wrapper.groups)}), {len(wrapper.spiking_layers)} spiking layers')
+    worst = max(h['max_abs_diff'] for h in report['head'])
+    print(f'head outputs vs PyTorch: max |diff| {worst:.3g} '
+          f'({"ok" if all(h["ok"] for h in report["head"]) else "NOT within tolerance"})')
+    s = report['spikes']
+    if s is not None:
+        print(f'spikes in the ONNX run: {s["num_layers"]} spiking layers, '
+              f'{"all exactly 0/1" if s["binary"] else "NOT binary"}, firing rate '
+              f'{s["firing_rate"]:.4f}; {s["mismatches"]} differ from PyTorch '
+              f'({s["non_tie_mismatches"]} not at a threshold tie)')
+    d = report['detections']
+    print(f'detections (MMDetection predict_by_feat on ONNX outputs vs PyTorch predict): '
+          f'{"same" if d["same"] else "DIFFERENT"}; boxes per image {d["counts"][0]}, max box '
+          f'diff {d["max_box_diff"]:.3g} px, max score diff {d["max_score_diff"]:.3g}')
+    if args.report:
+        with open(args.report, 'w') as f:
+            json.dump(report, f, indent=1)
+    print('check: ' + ('passed' if report['ok'] else 'FAILED'))
+    return 0 if report['ok'] else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())
