@@ -2,11 +2,13 @@
 from .example_inputs import preprocess_images
 from .exportable_detector import (ExportableDetector, ExportError, check_exportable,
                                   fold_neurons, head_output_groups)
-from .onnx_check import check_onnx, compare_detections, compare_spikes, run_onnxruntime
+from .onnx_check import (check_onnx, compare_detections, compare_spikes, onnx_session,
+                         run_onnxruntime)
+from .onnx_eval import evaluate_onnx
 from .onnx_export import OPSET, export_onnx
 
 __all__ = [
     'ExportableDetector', 'ExportError', 'OPSET', 'check_exportable', 'check_onnx',
-    'compare_detections', 'compare_spikes', 'export_onnx', 'fold_neurons', 'head_output_groups',
-    'preprocess_images', 'run_onnxruntime'
+    'compare_detections', 'compare_spikes', 'evaluate_onnx', 'export_onnx', 'fold_neurons',
+    'head_output_groups', 'onnx_session', 'preprocess_images', 'run_onnxruntime'
 ]

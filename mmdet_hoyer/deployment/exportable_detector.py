@@ -1,7 +1,7 @@
 """The eval-mode detector as a graph: inputs → raw dense-head outputs (+ every spike map)."""
 import copy
 import inspect
-from typing import List, Tuple
+from typing import Dict, List, Tuple
 
 from torch import Tensor, nn
 
@@ -80,21 +80,26 @@ class ExportableDetector(nn.Module):
         self.spiking_layers = fold_neurons(self.detector)
         self.with_spikes = with_spikes
         self.groups = head_output_groups(self.detector.bbox_head)
-        self._spikes: List[Tensor] = []
+        self._spikes: Dict[str, Tensor] = {}
         for name in self.spiking_layers:
-            self.detector.get_submodule(name).register_forward_hook(self._record)
+            self.detector.get_submodule(name).register_forward_hook(self._recorder(name))
         self.levels: Tuple[int, ...] = ()
 
-    def _record(self, module: nn.Module, args, output: Tensor) -> None:
-        if self.with_spikes:
-            self._spikes.append(output)
+    def _recorder(self, name: str):
+        def record(module: nn.Module, args, output: Tensor) -> None:
+            if self.with_spikes:
+                self._spikes[name] = output
+        return record
 
     def forward(self, inputs: Tensor) -> Tuple[Tensor, ...]:
-        self._spikes = []
+        self._spikes = {}
         try:
             outs = self.detector.bbox_head(self.detector.extract_feat(inputs))
+            # in definition order, whatever order the layers ran in
+            spikes = tuple(self._spikes[n] for n in self.spiking_layers) \
+                if self.with_spikes else ()
         finally:
-            spikes, self._spikes = tuple(self._spikes), []
+            self._spikes = {}
         if len(outs) != len(self.groups):
             raise ExportError(f'{type(self.detector.bbox_head).__name__} returned {len(outs)} '
                               f'output groups, its predict_by_feat takes {self.groups}')

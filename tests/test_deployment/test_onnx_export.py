@@ -10,8 +10,9 @@ import torch
 from mmengine.config import Config
 from torch import nn
 
-from mmdet_hoyer.deployment import (ExportableDetector, ExportError, check_onnx, export_onnx,
-                                    preprocess_images, run_onnxruntime)
+from mmdet_hoyer.deployment import (ExportableDetector, ExportError, check_onnx,
+                                    compare_spikes, export_onnx, preprocess_images,
+                                    run_onnxruntime)
 from mmdet_hoyer.models.layers import FoldedSpike, HoyerSpike, MultiStepLIF
 
 from conftest import tool_env, trained_checkpoint  # noqa: E402
@@ -73,7 +74,19 @@ def test_ssd_export_matches_pytorch(repo_root, tiny_digits, tmp_path):
     spikes = report['spikes']
     assert spikes['binary'] and spikes['num_layers'] == n_spiking
     assert 0.01 < spikes['firing_rate'] < 0.99 and spikes['non_tie_mismatches'] == 0
-    assert report['detections']['same'] and all(c > 0 for c in report['detections']['counts'][0])
+    assert report['detections']['same'] and all(c > 0 for c in report['detections']['counts'])
+    free = report['free_running']  # end to end, detections differ only where spikes flipped
+    assert all(same or flipped for same, flipped in
+               zip(free['detections']['same_images'], free['flipped_images']))
+
+    # the check can fail: a graph whose layer computes something else (here: a threshold off
+    # by 0.05 in PyTorch's copy, as a wrong fold would be) is caught layer by layer
+    layer = wrapper.detector.get_submodule(wrapper.spiking_layers[3])
+    layer.threshold += 0.05
+    bad = check_onnx(model, wrapper, path, inputs, samples)
+    assert not bad['ok'] and bad['spikes']['non_tie_mismatches'] > 0
+    assert bad['spikes']['layers'][3]['non_tie_mismatches'] > 0
+    assert all(x['non_tie_mismatches'] == 0 for x in bad['spikes']['layers'][:3])
 
     import onnx
     graph = onnx.load(path)
@@ -84,9 +97,22 @@ def test_ssd_export_matches_pytorch(repo_root, tiny_digits, tmp_path):
     assert {p.key: p.value for p in graph.metadata_props}['classes'] == 'x'
 
 
+def test_compare_spikes_tells_ties_from_errors():
+    z = torch.tensor([[[[0.5, 0.50001, 0.9, 0.1]]]])
+    thr = torch.tensor(0.5)
+    pytorch = (z >= thr).float()  # 1, 1, 1, 0
+    onnx = np.array([[[[0.0, 1.0, 1.0, 1.0]]]], dtype=np.float32)  # first: tie, last: error
+    r = compare_spikes([onnx], [pytorch], [z], [thr], ['x'])
+    assert r['mismatches'] == 2 and r['non_tie_mismatches'] == 1
+    assert r['binary'] and r['firing_rate'] == 0.75
+    r = compare_spikes([onnx * 0.5], [pytorch], [z], [thr], ['x'])
+    assert not r['binary']
+
+
 def test_yolov3_export_tool_on_the_trained_checkpoint(trained, repo_root, tmp_path):
-    """The command-line tool on the trained tiny YOLOv3 (first two val images), then the graph
-    at another batch size (the batch dimension is dynamic) against PyTorch."""
+    """The command-line tool on the trained tiny YOLOv3 (traced and checked on the first two val
+    images, evaluated on all eight), then the graph at another batch size (the batch dimension
+    is dynamic) against PyTorch."""
     from mmdet.apis import init_detector
 
     from conftest import trained_config_file  # noqa: E402
@@ -95,7 +121,7 @@ def test_yolov3_export_tool_on_the_trained_checkpoint(trained, repo_root, tmp_pa
     out, report_path = tmp_path / 'yolo.onnx', tmp_path / 'report.json'
     proc = subprocess.run(
         [sys.executable, f'{repo_root}/tools/deployment/export_onnx.py', config, ckpt,
-         '--out', str(out), '--num-images', '2', '--report', str(report_path)],
+         '--out', str(out), '--num-images', '2', '--report', str(report_path), '--eval'],
         capture_output=True, text=True, env=tool_env(repo_root), cwd=repo_root, timeout=600)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
     report = json.loads(report_path.read_text())
@@ -105,6 +131,13 @@ def test_yolov3_export_tool_on_the_trained_checkpoint(trained, repo_root, tmp_pa
     assert report['detections']['same']
     assert f'{n_spiking} spiking layers' in proc.stdout and 'check: passed' in proc.stdout
     assert f"firing rate {report['spikes']['firing_rate']:.4f}" in proc.stdout
+    # --eval: CocoMetric on the ONNX predictions of the 8 val images, against the PyTorch
+    # model's validation. Not bit-equal in general: a pre-activation on a threshold may fire in
+    # one runtime only (see mmdet_hoyer/deployment/onnx_check.py), hence the tolerance
+    onnx_eval = report['eval']
+    for key in ('coco/bbox_mAP', 'coco/bbox_mAP_50'):
+        assert onnx_eval[key] == pytest.approx(trained['metrics'][key], abs=0.02), key
+    assert onnx_eval['spike_rate'] == pytest.approx(trained['metrics']['spike_rate'], abs=2e-3)
 
     model = init_detector(config, ckpt, device='cpu')
     images = [f"{trained['options']['test_dataloader.dataset.data_root']}val/{i:06d}.jpg"

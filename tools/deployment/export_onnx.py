@@ -1,7 +1,7 @@
 """Export a trained (spiking) single-stage detector to ONNX and check it with onnxruntime.
 
     python tools/deployment/export_onnx.py CONFIG CHECKPOINT --out model.onnx \
-        [--images a.jpg b.jpg | --num-images 4] [--no-spikes] [--report report.json]
+        [--images a.jpg b.jpg | --num-images 2] [--no-spikes] [--report report.json] [--eval]
 
 The graph takes the data preprocessor's output (normalised, RGB, padded; a static shape:
 that of the check images' batch) and returns the dense head's raw outputs, then, unless
@@ -20,8 +20,8 @@ import torch
 from mmengine.config import DictAction
 
 import mmdet_hoyer  # noqa: F401  (registers the plugin; torch>=2.6 checkpoint loading)
-from mmdet_hoyer.deployment import (ExportableDetector, ExportError, check_onnx, export_onnx,
-                                    preprocess_images)
+from mmdet_hoyer.deployment import (ExportableDetector, ExportError, check_onnx,
+                                    evaluate_onnx, export_onnx, preprocess_images)
 
 
 def parse_args(argv=None):
@@ -35,6 +35,9 @@ def parse_args(argv=None):
     p.add_argument('--no-spikes', action='store_true',
                    help='export the head outputs only (no spike maps as graph outputs)')
     p.add_argument('--report', help='write the check as JSON here')
+    p.add_argument('--eval', action='store_true',
+                   help="also evaluate the graph on the config's test set with its "
+                   'test_evaluator (e.g. CocoMetric), as tools/test.py evaluates PyTorch')
     p.add_argument('--cfg-options', nargs='+', action=DictAction,
                    help='override config settings, key=value')
     return p.parse_args(argv)
@@ -104,19 +107,37 @@ def main(argv=None) -> int:
 
     print(f'exported {args.out}: input {tuple(inputs.shape)}, {sum(wrapper.levels)} head '
           f'outputs ({", ".join(wrapper.groups)}), {len(wrapper.spiking_layers)} spiking layers')
+    n = report['num_images']
+    s, d, free = report['spikes'], report['detections'], report['free_running']
+    layerwise = s is not None and s['num_layers'] > 0
     worst = max(h['max_abs_diff'] for h in report['head'])
-    print(f'head outputs vs PyTorch: max |diff| {worst:.3g} '
-          f'({"ok" if all(h["ok"] for h in report["head"]) else "NOT within tolerance"})')
-    s = report['spikes']
-    if s is not None:
+    print(f'head outputs vs PyTorch{" given the same spikes" if layerwise else ""}: max |diff| '
+          f'{worst:.3g} ({"ok" if all(h["ok"] for h in report["head"]) else "NOT within tolerance"})')
+    if s is not None and s['num_layers'] == 0:
+        print('no spiking layers (an ANN): nothing to check for spikes')
+    elif s is not None:
         print(f'spikes in the ONNX run: {s["num_layers"]} spiking layers, '
               f'{"all exactly 0/1" if s["binary"] else "NOT binary"}, firing rate '
-              f'{s["firing_rate"]:.4f}; {s["mismatches"]} differ from PyTorch '
-              f'({s["non_tie_mismatches"]} not at a threshold tie)')
-    d = report['detections']
-    print(f'detections (MMDetection predict_by_feat on ONNX outputs vs PyTorch predict): '
-          f'{"same" if d["same"] else "DIFFERENT"}; boxes per image {d["counts"][0]}, max box '
-          f'diff {d["max_box_diff"]:.3g} px, max score diff {d["max_score_diff"]:.3g}')
+              f'{s["firing_rate"]:.4f}; layer by layer {s["mismatches"]} differ from PyTorch, '
+              f'{s["non_tie_mismatches"]} of them not at a threshold tie')
+    print(f'detections (MMDetection predict_by_feat on ONNX outputs): '
+          f'{"same" if d["same"] else "DIFFERENT"} as PyTorch{" given the same spikes" if layerwise else ""} '
+          f'({d["num_same"]}/{n} images; max box diff {d["max_box_diff"]:.3g} px, '
+          f'max score diff {d["max_score_diff"]:.3g})')
+    if layerwise:
+        fd = free['detections']
+        print(f'free-running (PyTorch with its own spikes, model.predict): {fd["num_same"]}/{n} '
+              f'images with the same detections; {free["spike_flips"]} spikes differ in '
+              f'{free["images_with_flips"]} images (threshold ties in one runtime and their '
+              'consequences downstream)')
+    if args.eval:
+        try:
+            metrics = evaluate_onnx(model, wrapper, args.out, cfg)
+        except ValueError as e:
+            raise SystemExit(f'error: --eval: {e}')
+        report['eval'] = {k: float(v) for k, v in metrics.items() if isinstance(v, (int, float))}
+        print('ONNX graph on the test set: ' + ', '.join(
+            f'{k} {v:.4f}' for k, v in report['eval'].items()))
     if args.report:
         with open(args.report, 'w') as f:
             json.dump(report, f, indent=1)
