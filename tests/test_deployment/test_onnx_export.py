@@ -97,6 +97,25 @@ def test_ssd_export_matches_pytorch(repo_root, tiny_digits, tmp_path):
     assert {p.key: p.value for p in graph.metadata_props}['classes'] == 'x'
 
 
+@pytest.mark.parametrize('with_spikes', [True, False])
+def test_ann_twin_and_head_only_exports(repo_root, tiny_digits, tmp_path, with_spikes):
+    """The ANN twin (no spiking layer) and a spiking model exported without its spike maps:
+    nothing to check layer by layer, so the check is end to end."""
+    name = 'yolov3_vgg_ann_digits' if with_spikes else 'yolov3_hoyer_vgg_digits'
+    model = tiny_detector(repo_root, name, tiny_digits)
+    inputs, samples = preprocess_images(model, [f'{tiny_digits}/val/000000.jpg'])
+    wrapper = ExportableDetector(model, with_spikes=with_spikes)
+    path = str(tmp_path / 'm.onnx')
+    names = export_onnx(wrapper, inputs, path)
+    assert names == ['pred_maps.0', 'pred_maps.1', 'pred_maps.2']
+    report = check_onnx(model, wrapper, path, inputs, samples)
+    assert report['ok'] and report['free_running']['detections']['same']
+    if with_spikes:  # the ANN
+        assert report['spikes']['num_layers'] == 0 and wrapper.spiking_layers == []
+    else:
+        assert report['spikes'] is None and len(wrapper.spiking_layers) > 0
+
+
 def test_compare_spikes_tells_ties_from_errors():
     z = torch.tensor([[[[0.5, 0.50001, 0.9, 0.1]]]])
     thr = torch.tensor(0.5)
