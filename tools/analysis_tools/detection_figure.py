@@ -123,7 +123,9 @@ def main(argv=None) -> None:
                                   spikes[c].float().numpy()))
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     plot_detection_figure(rows, args.out)
-    print(f'figure written to {args.out} ({len(rows)} images; spike maps of {", ".join(names)})')
+    print(f'figure written to {args.out} ({len(rows)} images; spike maps of {", ".join(names)})'
+          + ('' if ann is not None else '; no ANN column (pass --ann CONFIG CHECKPOINT, e.g. '
+             'after make demo-ann)'))
 
 
 if __name__ == '__main__':
