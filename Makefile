@@ -45,7 +45,7 @@ demo-ann: demo-pretrain-ann
 
 ## the spiking YOLOv3 distilled from its trained ANN twin (TeacherDistillHook; trains the twin first)
 demo-distill: demo-pretrain
-	@test -f $(WORK)/demo_ann/epoch_10.pth || $(MAKE) --no-print-directory demo-ann
+	@test -f $(WORK)/demo_ann/epoch_20.pth || $(MAKE) --no-print-directory demo-ann
 	$(call train_test,configs/demo/yolov3_hoyer_vgg_digits_distill.py,$(WORK)/demo_distill_snn)
 
 ## spiking SSD (HoyerSSDVGG + HoyerSSDNeck) on the demo set, COCO format; and its ANN twin

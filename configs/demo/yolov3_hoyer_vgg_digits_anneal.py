@@ -9,3 +9,11 @@ custom_hooks = [
     dict(type='SpikeWarmupHook', begin=3, end=8, by_epoch=True, ramp='relu'),
     dict(type='FiringRateHook'),
 ]
+
+# the anneal was measured with the 10-epoch schedule (docs/accuracy.md); kept as it was
+max_epochs = 10
+train_cfg = dict(max_epochs=max_epochs)
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=200),
+    dict(type='CosineAnnealingLR', by_epoch=True, begin=0, end=max_epochs, eta_min=2e-5)
+]

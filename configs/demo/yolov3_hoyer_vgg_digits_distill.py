@@ -10,6 +10,6 @@ custom_hooks = [
     dict(type='FiringRateHook'),
     dict(type='TeacherDistillHook',
          teacher_config='configs/demo/yolov3_vgg_ann_digits.py',
-         teacher_checkpoint='work_dirs/demo_ann/epoch_10.pth',  # written by `make demo-ann`
+         teacher_checkpoint='work_dirs/demo_ann/epoch_20.pth',  # written by `make demo-ann`
          transform='sigmoid', loss_weight=1e4),
 ]
