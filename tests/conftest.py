@@ -32,6 +32,29 @@ def tiny_digits(tmp_path_factory) -> str:
     return root
 
 
+def loader_options(data_root: str) -> dict:
+    """--cfg-options for in-process loaders (no workers) reading the set at ``data_root``."""
+    return {f'{split}_dataloader.{key}': value for split in ('train', 'val', 'test')
+            for key, value in (('num_workers', 0), ('persistent_workers', False),
+                               ('dataset.data_root', data_root + '/'))}
+
+
+def shrink_demo_detector(cfg, w: float) -> None:
+    """In place: a demo SSD or YOLOv3 config at ``w`` of the full VGG16 widths (backbone, neck
+    and head agree); YOLOv3 keeps every candidate box (``conf_thr`` 0)."""
+    cfg.model.backbone.widen_factor = w
+    if cfg.model.bbox_head.type.endswith('SSDHead'):
+        levels = [int(c * w) for c in (512, 1024, 512, 256, 256)]
+        cfg.model.neck.in_channels, cfg.model.neck.out_channels = levels[:2], levels
+        cfg.model.bbox_head.in_channels = levels
+    else:
+        cfg.model.neck.in_channels = [int(512 * w), int(512 * w), int(256 * w)]
+        cfg.model.neck.out_channels = [int(512 * w), int(256 * w), int(128 * w)]
+        cfg.model.bbox_head.in_channels = cfg.model.neck.out_channels
+        cfg.model.bbox_head.out_channels = [int(1024 * w), int(512 * w), int(256 * w)]
+        cfg.model.test_cfg.conf_thr = 0.0
+
+
 def tiny_options(data_root: str, work_dir: str, backbone_ckpt: str) -> dict:
     """--cfg-options that shrink configs/demo/yolov3_hoyer_vgg_digits.py to a 1/8-width model
     on the tiny set, 2 epochs, with every box kept so NMS and the metric run."""
@@ -49,15 +72,7 @@ def tiny_options(data_root: str, work_dir: str, backbone_ckpt: str) -> dict:
         'model.test_cfg.score_thr': 0.0,
         'model.test_cfg.conf_thr': 0.0,
         'train_dataloader.batch_size': 4,
-        'train_dataloader.num_workers': 0,
-        'train_dataloader.persistent_workers': False,
-        'val_dataloader.num_workers': 0,
-        'val_dataloader.persistent_workers': False,
-        'test_dataloader.num_workers': 0,
-        'test_dataloader.persistent_workers': False,
-        'train_dataloader.dataset.data_root': data_root + '/',
-        'val_dataloader.dataset.data_root': data_root + '/',
-        'test_dataloader.dataset.data_root': data_root + '/',
+        **loader_options(data_root),
         'val_evaluator.ann_file': f'{data_root}/annotations/instances_val.json',
         'test_evaluator.ann_file': f'{data_root}/annotations/instances_val.json',
         'train_cfg.max_epochs': 2,
@@ -78,15 +93,7 @@ def cls_options(data_root: str, work_dir: str) -> dict:
         'work_dir': work_dir,
         'model.backbone.widen_factor': W,
         'train_dataloader.batch_size': 16,
-        'train_dataloader.num_workers': 0,
-        'train_dataloader.persistent_workers': False,
-        'val_dataloader.num_workers': 0,
-        'val_dataloader.persistent_workers': False,
-        'test_dataloader.num_workers': 0,
-        'test_dataloader.persistent_workers': False,
-        'train_dataloader.dataset.data_root': data_root + '/',
-        'val_dataloader.dataset.data_root': data_root + '/',
-        'test_dataloader.dataset.data_root': data_root + '/',
+        **loader_options(data_root),
         # long enough for BN running statistics (momentum 0.1) to leave their initial values:
         # after only a handful of iterations the eval-mode network is (almost) silent
         'train_cfg.max_iters': CLS_ITERS,

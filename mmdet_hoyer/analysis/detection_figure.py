@@ -9,29 +9,15 @@ from torch import Tensor, nn
 from .firing_rate import spiking_layers
 
 
-class SpikeMapRecorder:
-    """Keeps the output of the given spiking layers for the last forward (context manager)."""
-
-    def __init__(self, model: nn.Module, names: Sequence[str]) -> None:
-        modules = dict(spiking_layers(model))
-        unknown = [n for n in names if n not in modules]
-        if unknown:
-            raise ValueError(f'spike layers: {unknown} are not spiking layers of the model '
-                             f'(first ones: {list(modules)[:4]})')
-        self.layers = [(n, modules[n]) for n in names]
-        self.maps: Dict[str, Tensor] = {}
-        self._handles: list = []
-
-    def __enter__(self):
-        for name, m in self.layers:
-            self._handles.append(m.register_forward_hook(
-                lambda mod, args, out, name=name: self.maps.__setitem__(name, out.detach()[0])))
-        return self
-
-    def __exit__(self, *exc) -> None:
-        for h in self._handles:
-            h.remove()
-        self._handles = []
+def named_spiking_layers(model: nn.Module, names: Sequence[str]) -> List[Tuple[str, nn.Module]]:
+    """``(name, module)`` of the given spiking layers (for :class:`FeatureMapRecorder`), with an
+    error naming those that are not spiking layers of ``model``."""
+    modules = dict(spiking_layers(model))
+    unknown = [n for n in names if n not in modules]
+    if unknown:
+        raise ValueError(f'spike layers: {unknown} are not spiking layers of the model '
+                         f'(first ones: {list(modules)[:4]})')
+    return [(n, modules[n]) for n in names]
 
 
 def default_spike_layers(shapes: Dict[str, Tuple[int, ...]]) -> List[str]:

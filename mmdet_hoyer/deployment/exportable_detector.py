@@ -66,7 +66,8 @@ class ExportableDetector(nn.Module):
     """A copy of a trained single-stage detector for export: eval mode, neurons folded.
 
     ``forward(inputs)`` (the data preprocessor's output, ``(N, 3, H, W)``) returns a flat tuple:
-    the head's raw outputs (``bbox_head(neck(backbone(x)))``, each group's levels in order),
+    the head's raw outputs (MMDetection's ``detector(x, mode='tensor')``, i.e.
+    ``bbox_head(neck(backbone(x)))``, each group's levels in order),
     then, with ``with_spikes``, the output of every spiking layer. :attr:`output_names` names
     them (``pred_maps.0``, ..., ``spikes/backbone.stages.0.0.activate``, ...) and
     :meth:`split_outputs` turns the flat tuple back into the head's groups for MMDetection's
@@ -94,7 +95,7 @@ class ExportableDetector(nn.Module):
     def forward(self, inputs: Tensor) -> Tuple[Tensor, ...]:
         self._spikes = {}
         try:
-            outs = self.detector.bbox_head(self.detector.extract_feat(inputs))
+            outs = self.detector(inputs, mode='tensor')  # bbox_head(extract_feat(inputs))
             # in definition order, whatever order the layers ran in
             spikes = tuple(self._spikes[n] for n in self.spiking_layers) \
                 if self.with_spikes else ()

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from mmdet_hoyer.models.layers.hoyer_functional import channel_view
 from .exportable_detector import ExportableDetector
 
 
@@ -85,8 +86,7 @@ def compare_spikes(onnx_spikes: Sequence[np.ndarray], torch_spikes: Sequence[Ten
     layers = []
     for name, o, t, z, thr in zip(names, onnx_spikes, torch_spikes, zs, thresholds):
         diff = o != t.numpy()
-        thr_b = thr.reshape((1, -1) + (1, ) * (z.dim() - 2)) if thr.numel() > 1 else thr
-        gap = (z.float() - thr_b).abs().numpy()
+        gap = (z.float() - channel_view(thr, z.dim())).abs().numpy()
         tol = tie_tol * max(1.0, float(thr.abs().max()))
         layers.append(dict(
             name=name, elements=int(o.size), binary=bool(np.isin(o, (0.0, 1.0)).all()),

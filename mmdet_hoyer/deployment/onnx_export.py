@@ -65,8 +65,9 @@ def export_onnx(wrapper: ExportableDetector, inputs: Tensor, path: str, opset: i
         raise ImportError('ONNX export needs the deploy extra: pip install -e ".[deploy]" '
                           '(onnx, onnxscript, onnxruntime)') from e
     wrapper.eval()
-    with torch.no_grad():
-        wrapper(inputs)  # output names and head structure
+    if not wrapper.levels:
+        with torch.no_grad():
+            wrapper(inputs)  # output names and head structure
     names = wrapper.output_names
     # torch.export specialises a size-1 dimension: trace a batch of two for a dynamic batch
     example = inputs if inputs.shape[0] > 1 else inputs.expand(2, *inputs.shape[1:])

@@ -15,7 +15,7 @@ from mmdet_hoyer.deployment import (ExportableDetector, ExportError, check_onnx,
                                     run_onnxruntime)
 from mmdet_hoyer.models.layers import FoldedSpike, HoyerSpike, MultiStepLIF
 
-from conftest import tool_env, trained_checkpoint  # noqa: E402
+from conftest import shrink_demo_detector, tool_env, trained_checkpoint  # noqa: E402
 
 W = 0.125
 
@@ -25,18 +25,8 @@ def tiny_detector(repo_root, name, data_root=None):
     BN statistics, thresholds θ and running extrema (so spikes are neither all 0 nor all 1)."""
     from mmdet.apis import init_detector
     cfg = Config.fromfile(f'{repo_root}/configs/demo/{name}.py')
-    cfg.model.backbone.widen_factor = W
     cfg.model.backbone.init_cfg = None
-    if name.startswith('ssd'):
-        levels = [int(c * W) for c in (512, 1024, 512, 256, 256)]
-        cfg.model.neck.in_channels, cfg.model.neck.out_channels = levels[:2], levels
-        cfg.model.bbox_head.in_channels = levels
-    else:
-        cfg.model.neck.in_channels = [int(512 * W), int(512 * W), int(256 * W)]
-        cfg.model.neck.out_channels = [int(512 * W), int(256 * W), int(128 * W)]
-        cfg.model.bbox_head.in_channels = cfg.model.neck.out_channels
-        cfg.model.bbox_head.out_channels = [int(1024 * W), int(512 * W), int(256 * W)]
-        cfg.model.test_cfg.conf_thr = 0.0
+    shrink_demo_detector(cfg, W)
     cfg.model.test_cfg.score_thr = 0.0  # keep every box: NMS runs on real candidates
     if data_root:
         cfg.test_dataloader.dataset.data_root = data_root + '/'

@@ -4,7 +4,7 @@ import pytest
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from conftest import tiny_options
+from conftest import shrink_demo_detector, tiny_options
 
 W = 0.125
 
@@ -29,16 +29,7 @@ def test_voc_training_and_vocmetric(repo_root, tiny_digits, tmp_path, name):
     for hook in cfg.custom_hooks:  # a warm-up that fits the one epoch
         if hook['type'] == 'SpikeWarmupHook':
             hook.update(begin=0, end=1)
-    if name.startswith('ssd'):
-        levels = [int(c * W) for c in (512, 1024, 512, 256, 256)]
-        cfg.model.neck.in_channels, cfg.model.neck.out_channels = levels[:2], levels
-        cfg.model.bbox_head.in_channels = levels
-    else:
-        cfg.model.neck.in_channels = [int(512 * W), int(512 * W), int(256 * W)]
-        cfg.model.neck.out_channels = [int(512 * W), int(256 * W), int(128 * W)]
-        cfg.model.bbox_head.in_channels = cfg.model.neck.out_channels
-        cfg.model.bbox_head.out_channels = [int(1024 * W), int(512 * W), int(256 * W)]
-        cfg.model.test_cfg.conf_thr = 0.0
+    shrink_demo_detector(cfg, W)
     runner = Runner.from_cfg(cfg)
     runner.train()
     assert len(runner.train_dataloader.dataset) == 24  # the VOC train list

@@ -20,10 +20,11 @@ import torch
 from mmengine.config import Config, DictAction
 
 import mmdet_hoyer  # noqa: F401  (registers the plugin; torch>=2.6 checkpoint loading)
-from mmdet_hoyer.analysis import spiking_layers
-from mmdet_hoyer.analysis.detection_figure import (SpikeMapRecorder, box_mask,
-                                                   default_spike_layers, draw_instances,
-                                                   gt_sample, object_selective_channel,
+from mmdet_hoyer.analysis import FeatureMapRecorder, spiking_layers
+from mmdet_hoyer.analysis.detection_figure import (box_mask, default_spike_layers,
+                                                   draw_instances, gt_sample,
+                                                   named_spiking_layers,
+                                                   object_selective_channel,
                                                    plot_detection_figure)
 
 
@@ -87,16 +88,21 @@ def main(argv=None) -> None:
     visualizer.dataset_meta = snn.dataset_meta
     names = args.spike_layers
     if names is None:  # probe the shapes once
-        with SpikeMapRecorder(snn, [n for n, _ in spiking_layers(snn)]) as rec:
+        with FeatureMapRecorder(spiking_layers(snn)) as rec:
             inference_detector(snn, dataset.get_data_info(indices[0])['img_path'])
-        shapes = {n: tuple(m.shape) for n, m in rec.maps.items()}
+        shapes = {n: tuple(m.shape[1:]) for n, m in rec.maps.items()}
         names = default_spike_layers(shapes)
+    try:
+        layers = named_spiking_layers(snn, names)
+    except ValueError as e:
+        raise SystemExit(f'error: --{e}')
     rows, spike_maps, masks = [], {n: [] for n in names}, {n: [] for n in names}
     for i in indices:
         info = dataset.get_data_info(i)
         image = mmcv.imread(info['img_path'], channel_order='rgb')
-        with SpikeMapRecorder(snn, names) as rec, torch.no_grad():
+        with FeatureMapRecorder(layers) as rec, torch.no_grad():
             snn_result = inference_detector(snn, info['img_path'])
+        maps = {n: m[0] for n, m in rec.maps.items()}  # batch of one image
         gt = gt_sample(info)
         panels = [('ground truth', draw_instances(visualizer, image, gt, True, 0)),
                   ('spiking (SNN)', draw_instances(visualizer, image, snn_result, False,
@@ -110,9 +116,9 @@ def main(argv=None) -> None:
         boxes = gt.gt_instances.bboxes * torch.tensor([sx, sy, sx, sy])
         input_h = snn_result.metainfo['batch_input_shape'][0]
         for name in names:
-            spike_maps[name].append(rec.maps[name])
-            masks[name].append(box_mask(tuple(rec.maps[name].shape[-2:]), boxes,
-                                        rec.maps[name].shape[-2] / input_h))
+            spike_maps[name].append(maps[name])
+            masks[name].append(box_mask(tuple(maps[name].shape[-2:]), boxes,
+                                        maps[name].shape[-2] / input_h))
         rows.append(dict(index=i, panels=panels))
     for name in names:  # one channel per layer, the same in every row
         c = object_selective_channel(spike_maps[name], masks[name])

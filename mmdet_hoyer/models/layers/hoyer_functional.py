@@ -362,9 +362,11 @@ def folded_threshold(theta_abs: Tensor, extremum: Tensor) -> Tensor:
     one float off in either direction; ``T`` starts there and steps with ``nextafter`` until it
     is the boundary (at most a few steps).
     """
-    t = theta_abs.detach().float().reshape(-1)
+    if theta_abs.numel() != 1:
+        raise ValueError('folded_threshold: |θ| must be one number (one θ per layer), got '
+                         f'shape {tuple(theta_abs.shape)}')
+    t = theta_abs.detach().float().reshape(())
     e = extremum.detach().float().reshape(-1)
-    t, e = torch.broadcast_tensors(t, e)
     thr = (t.double() * e.double()).float()
     inf = torch.full_like(thr, float('inf'))
     for _ in range(64):  # each pass moves every entry at most one float32 towards the boundary
@@ -373,7 +375,7 @@ def folded_threshold(theta_abs: Tensor, extremum: Tensor) -> Tensor:
         step_down = fires & (below / t >= e)
         step_up = ~fires
         if not (step_down.any() or step_up.any()):
-            return thr.reshape(extremum.shape if extremum.numel() == thr.numel() else ())
+            return thr.reshape(extremum.shape)
         thr = torch.where(step_down, below, torch.where(step_up, torch.nextafter(thr, inf), thr))
     raise RuntimeError('folded_threshold: no float32 boundary found (|θ| or E not finite?): '
                        f'|θ|={theta_abs!r}, E={extremum!r}')
