@@ -20,7 +20,7 @@ Everything that is a statistic (``s1``, ``s2``, ``E``, ``H``) is computed in flo
 the input dtype, so mixed precision changes neither the thresholds nor the regularizer.
 """
 import functools
-from typing import Optional, Sequence, Tuple
+from typing import Callable, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor
@@ -138,8 +138,8 @@ def _window_grad(g: Tensor, u: Tensor, lower: float, upper: float,
     return torch.ops.aten.hardtanh_backward.grad_input(g, u, lower, hi, grad_input=out)
 
 
-def _float_ge(u: Tensor, threshold: Tensor, dtype: torch.dtype) -> Tensor:
-    """``1[u ≥ threshold]`` as a ``dtype`` tensor of ``u``'s shape."""
+def spike_map(u: Tensor, threshold: Tensor, dtype: torch.dtype) -> Tensor:
+    """``1[u ≥ threshold]`` as a ``dtype`` tensor of ``u``'s shape (``threshold`` broadcast)."""
     return torch.ge(u, threshold, out=torch.empty(u.shape, dtype=dtype, device=u.device))
 
 
@@ -168,7 +168,7 @@ class _HoyerSpike(torch.autograd.Function):
         u = z.float() / theta_abs.float()  # float32 as in the training step
         ctx.save_for_backward(z, theta_abs)
         ctx.surrogate = (scale, lower, upper)
-        return _float_ge(u, channel_view(extremum.float(), z.dim()), z.dtype)
+        return spike_map(u, channel_view(extremum.float(), z.dim()), z.dtype)
 
     @staticmethod
     def backward(ctx, grad_o: Tensor):
@@ -214,7 +214,8 @@ class _HoyerNeuronTrain(torch.autograd.Function):
     @staticmethod
     def forward(ctx, z: Tensor, theta_abs: Tensor, fallback: Tensor, dims: Tuple[int, ...],
                 surrogate: Tuple[float, float, float], reg_theta_grad: bool,
-                sync: bool = False, exclude_saturated: bool = False):
+                sync: bool = False, exclude_saturated: bool = False,
+                on_spikes: Optional[Callable[[Tensor, Tensor, Tensor], None]] = None):
         t = theta_abs.detach().float()
         u = z.detach().float() / t
         # saturated values (u ≥ 1) add 1 to both sums: their count n removes them from E
@@ -233,8 +234,10 @@ class _HoyerNeuronTrain(torch.autograd.Function):
         # fresh CPU allocations of activation size cost more than the arithmetic: write the
         # spikes into the clamp buffer (no longer needed) when the dtypes agree
         spikes = torch.ge(u, thr, out=c) if z.dtype == torch.float32 and c.shape == z.shape \
-            else _float_ge(u, thr, z.dtype)
-        ctx.save_for_backward(_bounded(u, surrogate), t)
+            else spike_map(u, thr, z.dtype)
+        ctx.save_for_backward(_bounded(u, surrogate), t)  # bounds keep E's side of every u
+        if on_spikes is not None:
+            on_spikes(spikes, u, thr)
         ctx.surrogate = surrogate
         ctx.reg_theta_grad = reg_theta_grad
         ctx.z_dtype = z.dtype
@@ -262,7 +265,7 @@ class _HoyerNeuronTrain(torch.autograd.Function):
         grad_z = grad_u.div_(t).to(ctx.z_dtype) if ctx.needs_input_grad[0] else None
         if grad_t is not None:
             grad_t = (grad_t / t).reshape(t.shape)
-        return grad_z, grad_t, None, None, None, None, None, None
+        return grad_z, grad_t, None, None, None, None, None, None, None
 
 
 def hoyer_neuron_train(z: Tensor,
@@ -272,7 +275,9 @@ def hoyer_neuron_train(z: Tensor,
                        surrogate: Tuple[float, float, float] = (0.5, 0.0, 2.0),
                        reg_theta_grad: bool = True,
                        sync: bool = False,
-                       exclude_saturated: bool = False) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
+                       exclude_saturated: bool = False,
+                       on_spikes: Optional[Callable[[Tensor, Tensor, Tensor], None]] = None
+                       ) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
     """The neuron's training step, fused: equal to composing the functions above.
 
     ``s1, s2 = clipped_moments(z, |θ|)``, ``E = hoyer_extremum(s1, s2, fallback)`` and
@@ -289,10 +294,13 @@ def hoyer_neuron_train(z: Tensor,
         With ``exclude_saturated=True`` the extremum leaves out the saturated values
         (``E = (s2 − n)/(s1 − n)``, :func:`saturated_count`, the authors' detection code); the
         returned ``s1``/``s2`` and so the regularizer keep them.
+        ``on_spikes(o, u, E)``, when given, is called once with the spikes, the saved ``u`` (its
+        float32 potential, bounded to a range that keeps ``o = 1[u ≥ E]``) and ``E`` broadcast
+        to ``u`` (:func:`~mmdet_hoyer.models.layers.spike_recompute.register_spikes`).
     """
     return _HoyerNeuronTrain.apply(z, theta_abs, fallback, reduce_dims(z, per_channel),
                                    tuple(float(v) for v in surrogate), reg_theta_grad, sync,
-                                   exclude_saturated)
+                                   exclude_saturated, on_spikes)
 
 
 def surrogate_primitive(u: Tensor, surrogate: Tuple[float, float, float] = (0.5, 0.0, 2.0)

@@ -9,6 +9,8 @@ from mmdet.registry import MODELS
 
 from .hoyer_functional import (firing_rate, hoyer_neuron_train, hoyer_square, spike,
                                relu_warmup_mix, update_running, warmup_mix)
+from .hoyer_compiled import compile_unavailable_reason, hoyer_neuron_train_compiled
+from .spike_recompute import is_recomputing, register_spikes
 
 #: |θ| is clamped to at least this value so that ``u = z/|θ|`` stays finite.
 THETA_EPS = 1e-4
@@ -57,10 +59,18 @@ class HoyerSpike(nn.Module):
         sync_stats: in distributed training, form ``E`` from the moments summed over all
             processes (one all-reduce of two numbers per layer and step): thresholds and running
             estimates are then identical on every rank, as with one process and the whole batch.
+        impl: the training step's implementation: ``'torch'`` (eager ATen ops,
+            :func:`hoyer_neuron_train`, the readable reference), ``'compile'`` (the same maths
+            fused by ``torch.compile`` into one forward and one backward kernel,
+            :mod:`.hoyer_compiled`; needs a C++ compiler on the CPU, Triton on CUDA) or
+            ``'auto'`` (``'compile'`` for CUDA tensors when Triton is installed, where the eager
+            neuron is bound by kernel launches; ``'torch'`` on the CPU, where the compiled step
+            measured no faster: docs/benchmarks.md). Eval is unaffected.
         inplace: accepted for MMCV's ``ConvModule`` (which passes it to activations); unused.
     """
 
     MODES = ('layer', 'channel')
+    IMPLS = ('auto', 'torch', 'compile')
 
     def __init__(self,
                  mode: str = 'layer',
@@ -71,10 +81,13 @@ class HoyerSpike(nn.Module):
                  surrogate_upper: float = 2.0,
                  exclude_saturated: bool = False,
                  sync_stats: bool = True,
+                 impl: str = 'torch',
                  inplace: bool = False) -> None:
         super().__init__()
         if mode not in self.MODES:
             raise ValueError(f'HoyerSpike: mode must be one of {self.MODES}, got {mode!r}')
+        if impl not in self.IMPLS:
+            raise ValueError(f'HoyerSpike: impl must be one of {self.IMPLS}, got {impl!r}')
         if not isinstance(momentum, (int, float)) or not 0.0 < momentum <= 1.0:
             raise ValueError(f'HoyerSpike: momentum must be a number in (0, 1], got {momentum!r}')
         if not isinstance(init_threshold, (int, float)) or not init_threshold > 0:
@@ -92,6 +105,7 @@ class HoyerSpike(nn.Module):
                 'the firing region around the threshold E in (0, 1], got '
                 f'({surrogate_lower!r}, {surrogate_upper!r}]')
         self.mode = mode
+        self.impl = impl
         self.exclude_saturated = bool(exclude_saturated)
         self.momentum = float(momentum)
         self.surrogate = (float(surrogate_scale), float(surrogate_lower), float(surrogate_upper))
@@ -150,6 +164,18 @@ class HoyerSpike(nn.Module):
         super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys,
                                       unexpected_keys, error_msgs)
 
+    def _train_step_fn(self, z: Tensor):
+        """The training-step function of ``impl`` for ``z``'s device."""
+        if self.impl == 'torch' or (self.impl == 'auto' and z.device.type != 'cuda'):
+            return hoyer_neuron_train
+        reason = compile_unavailable_reason(z.device)
+        if reason is None:
+            return hoyer_neuron_train_compiled
+        if self.impl == 'auto':
+            return hoyer_neuron_train
+        raise RuntimeError(f"HoyerSpike: impl='compile' cannot run here: {reason}; use "
+                           "impl='torch' (or 'auto' to fall back to it)")
+
     def _sync_now(self) -> bool:
         """Whether this training step sums the moments over processes (see ``sync_stats``)."""
         if not self.sync_stats:
@@ -171,11 +197,13 @@ class HoyerSpike(nn.Module):
                     f'channels and got an input with {z.shape[1]} (shape {tuple(z.shape)})')
             self.running_extremum = torch.ones(z.shape[1], device=z.device)
         running = self.running_extremum if per_channel else self.running_extremum.reshape(())
-        spikes, e, s1, s2 = hoyer_neuron_train(z, theta_abs, running, per_channel,
-                                               self.surrogate,
-                                               reg_theta_grad=not self.detach_threshold,
-                                               sync=self._sync_now(),
-                                               exclude_saturated=self.exclude_saturated)
+        # inside recompute_spikes the layer reading the spikes stores this neuron's u instead
+        returns_spikes = self.warmup_alpha == 0.0
+        spikes, e, s1, s2 = self._train_step_fn(z)(
+            z, theta_abs, running, per_channel, self.surrogate,
+            reg_theta_grad=not self.detach_threshold, sync=self._sync_now(),
+            exclude_saturated=self.exclude_saturated,
+            on_spikes=register_spikes if returns_spikes and is_recomputing() else None)
         self.hoyer_loss = hoyer_square(s1, s2) if self.regularize else None
         update_running(self.running_extremum, e.reshape(self.running_extremum.shape),
                        self.momentum)
@@ -191,4 +219,5 @@ class HoyerSpike(nn.Module):
     def extra_repr(self) -> str:
         scale, lower, upper = self.surrogate
         return (f'mode={self.mode!r}, momentum={self.momentum}, surrogate={scale}*1[{lower}<u'
-                f'<={upper}]' + (', exclude_saturated=True' if self.exclude_saturated else ''))
+                f'<={upper}]' + (', exclude_saturated=True' if self.exclude_saturated else '')
+                + (f', impl={self.impl!r}' if self.impl != 'torch' else ''))
