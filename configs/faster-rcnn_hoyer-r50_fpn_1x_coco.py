@@ -7,10 +7,11 @@
 #   neck: in_channels [256, 512, 1024, 2048] -> [256, 512, 1024, 2048]
 #   NOT SPIKING rpn_head (RPNHead): the class has no act_cfg argument, its layers keep their built-in activation (analog)
 #   NOT SPIKING roi_head.bbox_head (Shared2FCBBoxHead): the class has no act_cfg argument, its layers keep their built-in activation (analog)
-#   custom_hooks: + HoyerRegularizerHook (λ=2e-09), FiringRateHook
+#   custom_hooks: + HoyerRegularizerHook (λ=2e-09), SpikeRecomputeHook, FiringRateHook
 _base_ = 'mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py'
 custom_hooks = [
     dict(loss_weight=2e-09, type='HoyerRegularizerHook'),
+    dict(type='SpikeRecomputeHook'),
     dict(type='FiringRateHook'),
 ]
 custom_imports = dict(

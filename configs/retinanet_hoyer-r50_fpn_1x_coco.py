@@ -6,10 +6,11 @@
 #   neck (FPN): act_cfg -> HoyerSpike (its ConvModules spike)
 #   neck: in_channels [256, 512, 1024, 2048] -> [256, 512, 1024, 2048]
 #   NOT SPIKING bbox_head (RetinaHead): the class has no act_cfg argument, its layers keep their built-in activation (analog)
-#   custom_hooks: + HoyerRegularizerHook (λ=2e-09), FiringRateHook
+#   custom_hooks: + HoyerRegularizerHook (λ=2e-09), SpikeRecomputeHook, FiringRateHook
 _base_ = 'mmdet::retinanet/retinanet_r50_fpn_1x_coco.py'
 custom_hooks = [
     dict(loss_weight=2e-09, type='HoyerRegularizerHook'),
+    dict(type='SpikeRecomputeHook'),
     dict(type='FiringRateHook'),
 ]
 custom_imports = dict(

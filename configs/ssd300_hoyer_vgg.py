@@ -20,5 +20,6 @@ custom_hooks = [
     dict(type='NumClassCheckHook'),
     dict(type='CheckInvalidLossHook', interval=50, priority='VERY_LOW'),
     dict(type='HoyerRegularizerHook', loss_weight=1e-8, interval=50),  # λ of the authors' VGG16
+    dict(type='SpikeRecomputeHook'),  # no stored copy of the spike maps (same gradients)
     dict(type='FiringRateHook'),
 ]

@@ -26,5 +26,6 @@ optim_wrapper = dict(paramwise_cfg=dict(custom_keys={'.threshold': dict(decay_mu
 custom_hooks = [
     # λ = 1e-8 as the authors' VGG16 code
     dict(type='HoyerRegularizerHook', loss_weight=1e-8, interval=50),
+    dict(type='SpikeRecomputeHook'),  # no stored copy of the spike maps (same gradients)
     dict(type='FiringRateHook'),
 ]

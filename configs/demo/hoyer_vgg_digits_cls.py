@@ -58,5 +58,6 @@ log_processor = dict(by_epoch=False)
 # without the warm-up the plain stack needed (docs/accuracy.md)
 custom_hooks = [
     dict(type='HoyerRegularizerHook', loss_weight=1e-8, interval=50),
+    dict(type='SpikeRecomputeHook'),  # no stored copy of the spike maps (same gradients)
     dict(type='FiringRateHook'),
 ]

@@ -94,5 +94,6 @@ auto_scale_lr = dict(base_batch_size=16)
 # (docs/accuracy.md); yolov3_hoyer_vgg_digits_anneal.py adds the anneal back as an option
 custom_hooks = [
     dict(type='HoyerRegularizerHook', loss_weight=1e-8, interval=20),
+    dict(type='SpikeRecomputeHook'),  # no stored copy of the spike maps (same gradients)
     dict(type='FiringRateHook'),
 ]

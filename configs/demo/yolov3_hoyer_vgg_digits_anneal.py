@@ -6,6 +6,7 @@ _base_ = './yolov3_hoyer_vgg_digits.py'
 
 custom_hooks = [
     dict(type='HoyerRegularizerHook', loss_weight=1e-8, interval=20),
+    dict(type='SpikeRecomputeHook'),  # no stored copy of the spike maps (same gradients)
     dict(type='SpikeWarmupHook', begin=3, end=8, by_epoch=True, ramp='relu'),
     dict(type='FiringRateHook'),
 ]

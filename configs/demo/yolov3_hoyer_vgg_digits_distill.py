@@ -7,6 +7,7 @@ _base_ = './yolov3_hoyer_vgg_digits.py'
 
 custom_hooks = [
     dict(type='HoyerRegularizerHook', loss_weight=1e-8, interval=20),
+    dict(type='SpikeRecomputeHook'),  # no stored copy of the spike maps (same gradients)
     dict(type='FiringRateHook'),
     dict(type='TeacherDistillHook',
          teacher_config='configs/demo/yolov3_vgg_ann_digits.py',

@@ -206,8 +206,10 @@ def spikify_config(source: str,
 
     lam = _DEFAULT_LAMBDA[backbone] if loss_weight is None else loss_weight
     hooks = list(copy.deepcopy(cfg.get('custom_hooks', None) or []))
-    hooks += [dict(type='HoyerRegularizerHook', loss_weight=lam), dict(type='FiringRateHook')]
-    report.append(f'custom_hooks: + HoyerRegularizerHook (λ={lam}), FiringRateHook')
+    hooks += [dict(type='HoyerRegularizerHook', loss_weight=lam),
+              dict(type='SpikeRecomputeHook'), dict(type='FiringRateHook')]
+    report.append(f'custom_hooks: + HoyerRegularizerHook (λ={lam}), SpikeRecomputeHook, '
+                  'FiringRateHook')
     imports = list((cfg.get('custom_imports') or {}).get('imports', []))
     delta = {
         '_base_': source,

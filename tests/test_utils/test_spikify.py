@@ -43,12 +43,13 @@ def test_spikified_detector_trains_and_predicts(family, tmp_path):
         assert cfg.model.bbox_head.act_cfg is None
         assert any('membrane read-out' in line for line in report)
     assert 'backbone' not in delta['model'] or delta['model']['backbone']['_delete_']
-    assert [h['type'] for h in cfg.custom_hooks][-2:] == ['HoyerRegularizerHook', 'FiringRateHook']
+    assert [h['type'] for h in cfg.custom_hooks][-3:] == ['HoyerRegularizerHook', 'SpikeRecomputeHook',
+                                                         'FiringRateHook']
 
     model = MODELS.build(cfg.model)
     model.init_weights()
-    hook = HOOKS.build(cfg.custom_hooks[-2])
-    hook.before_run(SimpleNamespace(model=model))
+    for hook_cfg in cfg.custom_hooks[-3:]:  # the regularizer and the spike-map recomputation
+        HOOKS.build(hook_cfg).before_run(SimpleNamespace(model=model))
     n_spiking = sum(isinstance(m, HoyerSpike) for m in model.modules())
     assert n_spiking > 0
     model.train()
@@ -99,7 +100,9 @@ def test_cli_writes_the_delta_and_names_errors(repo_root, tmp_path):
 def test_packaged_resnet_configs_and_ann_twins(repo_root, name):
     snn = Config.fromfile(f'{repo_root}/configs/{name}_hoyer-r50_fpn_1x_coco.py')
     ann = Config.fromfile(f'{repo_root}/configs/{name}_r50-preact_fpn_1x_coco_ann.py')
-    assert snn.custom_hooks[-2] == dict(type='HoyerRegularizerHook', loss_weight=2e-9)
+    assert snn.custom_hooks[-3] == dict(type='HoyerRegularizerHook', loss_weight=2e-9)
+    assert snn.custom_hooks[-2] == dict(type='SpikeRecomputeHook')
+    assert not any(h['type'] == 'SpikeRecomputeHook' for h in ann.custom_hooks)
     assert not any(h['type'] == 'HoyerRegularizerHook' for h in ann.custom_hooks)
     snn_model, ann_model = MODELS.build(snn.model), MODELS.build(ann.model)
     assert snn_model.backbone.depth == 50 and isinstance(snn_model.backbone, type(ann_model.backbone))

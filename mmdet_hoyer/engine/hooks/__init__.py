@@ -1,8 +1,9 @@
 from .epoch_seed_hook import EpochSeedHook
 from .firing_rate_hook import FiringRateHook
 from .hoyer_regularizer_hook import HoyerRegularizerHook
+from .spike_recompute_hook import SpikeRecomputeHook
 from .spike_warmup_hook import SpikeWarmupHook
 from .teacher_distill_hook import TeacherDistillHook
 
 __all__ = ['HoyerRegularizerHook', 'FiringRateHook', 'EpochSeedHook', 'SpikeWarmupHook',
-           'TeacherDistillHook']
+           'SpikeRecomputeHook', 'TeacherDistillHook']
