@@ -7,7 +7,7 @@
 In one process, on the same synthetic batch (MMDetection's ``demo_mm_inputs``: fixed shapes,
 random boxes), the three detectors built from the config take turns (round robin, so drifts
 of the machine hit all alike): (a) spiking YOLOv3 with ``HoyerSpike`` + the regularizer hook's
-term, (b) the ANN twin (BN + ReLU), (c) the same network with ``MultiStepLIF`` run for T steps
+term, (a′) the same with saved-spike recomputation (what ``SpikeRecomputeHook`` does), (b) the ANN twin (BN + ReLU), (c) the same network with ``MultiStepLIF`` run for T steps
 (time folded into the batch, BPTT, predictions averaged over time before the loss). A training
 step is forward + loss + backward + AdamW step. Reported: median step time after warm-up,
 memory, and the eval (predict, with NMS) time of (a) and (b).
@@ -34,7 +34,7 @@ import mmdet_hoyer  # noqa: F401
 from mmdet.models.utils import unpack_gt_instances
 from mmdet.registry import MODELS
 from mmdet.testing import demo_mm_inputs
-from mmdet_hoyer.models.layers import HoyerSpike
+from mmdet_hoyer.models.layers import HoyerSpike, recompute_spikes
 
 
 def parse_args(argv=None):
@@ -47,6 +47,8 @@ def parse_args(argv=None):
     p.add_argument('--time-steps', type=int, default=4, help='T of the LIF baseline')
     p.add_argument('--device', default='cpu')
     p.add_argument('--threads', type=int, help='torch CPU threads (default: torch default)')
+    p.add_argument('--impl', choices=('auto', 'torch', 'compile'),
+                   help="HoyerSpike's training-step implementation (default: the config's)")
     p.add_argument('--quick', action='store_true', help='2 steps, 1 warm-up, batch 2, 64 px')
     p.add_argument('--out', help='write the markdown table here (e.g. docs/benchmarks.md)')
     args = p.parse_args(argv)
@@ -82,6 +84,11 @@ def snn_loss(model, data):
              if isinstance(m, HoyerSpike) and m.hoyer_loss is not None]
     losses['loss_hoyer'] = 1e-8 * torch.stack(terms).sum()
     return losses
+
+
+def snn_recompute_loss(model, data):
+    with recompute_spikes():  # as SpikeRecomputeHook runs the training forward
+        return snn_loss(model, data)
 
 
 def plain_loss(model, data):
@@ -175,8 +182,11 @@ def run(args):
     spike = dict(cfg.model.backbone.act_cfg)
     if spike.get('type') != 'HoyerSpike':
         raise SystemExit(f'error: {args.config} is not a HoyerSpike config (backbone.act_cfg)')
+    if args.impl:
+        spike['impl'] = args.impl
     variants = {
         'snn': (spike, snn_loss),
+        'snn_recompute': (spike, snn_recompute_loss),
         'ann': (dict(type='ReLU'), plain_loss),
         f'lif_T{args.time_steps}': (dict(type='MultiStepLIF', time_steps=args.time_steps),
                                    make_lif_loss(args.time_steps)),
@@ -223,10 +233,11 @@ def markdown(res, args) -> str:
     lines = [
         f'Config `{args.config}`, batch {args.batch_size} × {args.size}² px, device {dev}, '
         f'median of {args.steps} steps after {args.warmup} warm-up, models alternating; '
-        f'torch {torch.__version__}.', '',
+        f'HoyerSpike impl {args.impl or "of the config"}; torch {torch.__version__}.', '',
         f'| model | train step (ms) | ×ANN | {mem_name} (MiB) | ×ANN | eval step (ms) | ×ANN |',
         '|---|---:|---:|---:|---:|---:|---:|',
         row('(a) one-step SNN (HoyerSpike + Hoyer reg.)', 'snn'),
+        row("(a') (a) + saved-spike recomputation (SpikeRecomputeHook)", 'snn_recompute'),
         row('(b) ANN twin (BN + ReLU)', 'ann'),
         row(f'(c) multi-step SNN (LIF, T={args.time_steps}, BPTT)', lif),
     ]
