@@ -75,15 +75,16 @@ def test_missing_distillation_teacher_is_named(repo_root, tmp_path):
     from mmdet_hoyer.utils import check_pretrained_paths
     cfg = Config.fromfile(f'{repo_root}/configs/demo/yolov3_hoyer_vgg_digits_distill.py')
     cfg.model.backbone.init_cfg = None
-    cfg.custom_hooks[2].teacher_checkpoint = str(tmp_path / 'ann.pth')
+    k = [h.type for h in cfg.custom_hooks].index('TeacherDistillHook')
+    cfg.custom_hooks[k].teacher_checkpoint = str(tmp_path / 'ann.pth')
     with pytest.raises(FileNotFoundError,
-                       match=r'custom_hooks\.2\.teacher_checkpoint.*ann\.pth.*make demo-ann'):
+                       match=rf'custom_hooks\.{k}\.teacher_checkpoint.*ann\.pth.*make demo-ann'):
         check_pretrained_paths(cfg)
     (tmp_path / 'ann.pth').write_bytes(b'')
-    cfg.custom_hooks[2].teacher_config = f'{repo_root}/configs/demo/yolov3_vgg_ann_digits.py'
+    cfg.custom_hooks[k].teacher_config = f'{repo_root}/configs/demo/yolov3_vgg_ann_digits.py'
     check_pretrained_paths(cfg)
-    cfg.custom_hooks[2].teacher_config = str(tmp_path / 'ann.py')
-    with pytest.raises(FileNotFoundError, match=r'custom_hooks\.2\.teacher_config'):
+    cfg.custom_hooks[k].teacher_config = str(tmp_path / 'ann.py')
+    with pytest.raises(FileNotFoundError, match=rf'custom_hooks\.{k}\.teacher_config'):
         check_pretrained_paths(cfg)
 
 
