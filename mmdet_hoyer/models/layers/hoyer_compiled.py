@@ -27,7 +27,7 @@ from typing import Callable, Optional, Tuple
 import torch
 from torch import Tensor
 
-from .hoyer_functional import channel_view, hoyer_extremum, spike_map
+from .hoyer_functional import batch_threshold, channel_view, keep_for_backward, spike_map
 
 
 def forward_pass(z: Tensor, t: Tensor, bounds: Tuple[float, float], per_channel: bool,
@@ -116,21 +116,11 @@ class _HoyerNeuronTrainCompiled(torch.autograd.Function):
         # 16-bit inputs are widened here, so each variant compiles once for every dtype
         u, m1, m2, s1, s2 = _compiled(forward_pass)(z.detach().float(), t, bounds, per_channel,
                                                     exclude_saturated)
-        moments = [m1, m2]
-        if sync:
-            flat = torch.stack([m.reshape(-1) for m in moments])
-            torch.distributed.all_reduce(flat)
-            moments = [flat[0].reshape(m1.shape), flat[1].reshape(m2.shape)]
-        e = hoyer_extremum(moments[0], moments[1], fallback)
-        thr = channel_view(e, z.dim())
+        e, thr = batch_threshold((m1, m2), fallback, sync, z.dim())
         spikes = spike_map(u, thr, z.dtype)
-        ctx.save_for_backward(u, t)
+        keep_for_backward(ctx, u, t, e, surrogate, reg_theta_grad, z.dtype)
         if on_spikes is not None:
             on_spikes(spikes, u, thr)
-        ctx.surrogate = surrogate
-        ctx.reg_theta_grad = reg_theta_grad
-        ctx.z_dtype = z.dtype
-        ctx.mark_non_differentiable(e)
         return spikes, e, s1, s2
 
     @staticmethod

@@ -204,6 +204,30 @@ def spike(z: Tensor,
     return _HoyerSpike.apply(z, theta_abs, extremum.detach(), scale, lower, upper)
 
 
+def batch_threshold(moments: Tuple[Tensor, Tensor], fallback: Tensor, sync: bool,
+                    ndim: int) -> Tuple[Tensor, Tensor]:
+    """``E = Σc²/Σc`` (Eq. 5) of the batch — of the global batch when ``sync`` (the moments are
+    summed over all processes first) — and its view broadcastable against an ``ndim`` input."""
+    m1, m2 = moments
+    if sync:
+        flat = torch.stack([m1.reshape(-1), m2.reshape(-1)])
+        torch.distributed.all_reduce(flat)
+        m1, m2 = flat[0].reshape(m1.shape), flat[1].reshape(m2.shape)
+    e = hoyer_extremum(m1, m2, fallback)
+    return e, channel_view(e, ndim)
+
+
+def keep_for_backward(ctx, u: Tensor, t: Tensor, e: Tensor, surrogate: Tuple[float, float, float],
+                      reg_theta_grad: bool, z_dtype: torch.dtype) -> None:
+    """What the training neuron's backward reads: ``u`` (float32) and ``|θ|`` saved, the
+    surrogate window, the θ-gradient mode and the input dtype; ``E`` gets no gradient."""
+    ctx.save_for_backward(u, t)
+    ctx.surrogate = surrogate
+    ctx.reg_theta_grad = reg_theta_grad
+    ctx.z_dtype = z_dtype
+    ctx.mark_non_differentiable(e)
+
+
 class _HoyerNeuronTrain(torch.autograd.Function):
     """Training forward of the neuron in one pass: moments, extremum, spikes; one backward.
 
@@ -224,24 +248,16 @@ class _HoyerNeuronTrain(torch.autograd.Function):
         s1 = c.sum(dims)
         s2 = torch.vdot(c.reshape(-1), c.reshape(-1)) if not dims or len(dims) == c.dim() \
             else c.square_().sum(dims)
-        moments = [s1, s2] if n is None else [s1 - n, s2 - n]
-        if sync:  # E of the global batch: sum the moments over all processes
-            flat = torch.stack([m.reshape(-1) for m in moments])
-            torch.distributed.all_reduce(flat)
-            moments = [flat[0].reshape(s1.shape), flat[1].reshape(s2.shape)]
-        e = hoyer_extremum(moments[0], moments[1], fallback)
-        thr = channel_view(e, z.dim())
+        moments = (s1, s2) if n is None else (s1 - n, s2 - n)
+        e, thr = batch_threshold(moments, fallback, sync, z.dim())
         # fresh CPU allocations of activation size cost more than the arithmetic: write the
         # spikes into the clamp buffer (no longer needed) when the dtypes agree
         spikes = torch.ge(u, thr, out=c) if z.dtype == torch.float32 and c.shape == z.shape \
             else spike_map(u, thr, z.dtype)
-        ctx.save_for_backward(_bounded(u, surrogate), t)  # bounds keep E's side of every u
+        u = _bounded(u, surrogate)  # bounds keep E's side of every u
+        keep_for_backward(ctx, u, t, e, surrogate, reg_theta_grad, z.dtype)
         if on_spikes is not None:
             on_spikes(spikes, u, thr)
-        ctx.surrogate = surrogate
-        ctx.reg_theta_grad = reg_theta_grad
-        ctx.z_dtype = z.dtype
-        ctx.mark_non_differentiable(e)
         return spikes, e, s1, s2
 
     @staticmethod
