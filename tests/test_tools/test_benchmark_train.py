@@ -17,6 +17,7 @@ def test_quick_benchmark_writes_table(repo_root, tmp_path, monkeypatch):
     res = load_tool(repo_root).main(['--quick', '--time-steps', '2', '--out', str(out)])
     assert set(res['train']) == {'snn', 'snn_recompute', 'ann', 'lif_T2'}
     assert set(res['eval']) == {'snn', 'ann'}
+    assert set(res['faults']) == set(res['train']) and all(v >= 0 for v in res['faults'].values())
     assert all(v > 0 for v in res['train'].values()) and all(v > 0 for v in res['memory'].values())
     # recomputing the spike maps saves less than storing them, and no more than the ANN plus
     # the neurons' thresholds (the ReLU's saved output becomes the neuron's saved u)
@@ -28,8 +29,9 @@ def test_quick_benchmark_writes_table(repo_root, tmp_path, monkeypatch):
     assert len(rows) == 4
     for row in rows:
         cells = [c.strip() for c in row.strip('|').split('|')]
-        assert len(cells) == 7
+        assert len(cells) == 8
         assert re.fullmatch(r'\d+', cells[1]) and re.fullmatch(r'\d+\.\d\d×', cells[2])
+        assert re.fullmatch(r'\d+\.\d k', cells[5])  # minor page faults per step
     assert '| 1.00× |' in rows[2]  # the ANN twin is the reference
 
 

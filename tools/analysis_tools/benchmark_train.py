@@ -22,6 +22,7 @@ import copy
 import os
 import os.path as osp
 import platform
+import resource
 import statistics
 import sys
 import time
@@ -137,10 +138,16 @@ def sync(device):
         torch.cuda.synchronize()
 
 
+def minor_faults() -> int:
+    """Minor page faults of this process so far (first touches of newly mapped memory)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
 def train_step(model, optim, loss_fn, data, device, measure_memory=False):
     if device.startswith('cuda'):
         torch.cuda.reset_peak_memory_stats()
     sync(device)
+    faults0 = minor_faults()
     t0 = time.perf_counter()
     meter = SavedTensorMeter() if measure_memory and not device.startswith('cuda') else None
     if meter:
@@ -154,11 +161,12 @@ def train_step(model, optim, loss_fn, data, device, measure_memory=False):
     optim.step()
     sync(device)
     dt = time.perf_counter() - t0
+    faults = minor_faults() - faults0
     if not torch.isfinite(loss):
         raise RuntimeError(f'non-finite loss {loss.item()}')
     mem = torch.cuda.max_memory_allocated() if device.startswith('cuda') else \
         (meter.bytes if meter else None)
-    return dt, mem
+    return dt, mem, faults
 
 
 @torch.no_grad()
@@ -199,14 +207,17 @@ def run(args):
         optims[name] = torch.optim.AdamW(models[name].parameters(), lr=1e-4)
         datas[name] = models[name].data_preprocessor(copy.deepcopy(packed), True)
     times = {k: [] for k in variants}
+    faults = {k: [] for k in variants}
     mems = {}
     for i in range(args.warmup + args.steps):
         order = list(variants) if i % 2 == 0 else list(reversed(variants))
         for name in order:
-            dt, mem = train_step(models[name], optims[name], variants[name][1], datas[name],
-                                 args.device, measure_memory=(i == args.warmup))
+            dt, mem, nf = train_step(models[name], optims[name], variants[name][1],
+                                     datas[name], args.device,
+                                     measure_memory=(i == args.warmup))
             if i >= args.warmup:
                 times[name].append(dt)
+                faults[name].append(nf)
             if mem is not None and (name not in mems or args.device.startswith('cuda')):
                 mems[name] = max(mems.get(name, 0), mem)
     eval_times = {k: [] for k in ('snn', 'ann')}
@@ -217,25 +228,27 @@ def run(args):
                 eval_times[name].append(dt)
     return dict(
         train={k: statistics.median(v) for k, v in times.items()}, memory=mems,
+        faults={k: statistics.median(v) for k, v in faults.items()},
         eval={k: statistics.median(v) for k, v in eval_times.items()})
 
 
 def markdown(res, args) -> str:
     lif = f'lif_T{args.time_steps}'
-    tr, mem, ev = res['train'], res['memory'], res['eval']
+    tr, mem, ev, pf = res['train'], res['memory'], res['eval'], res['faults']
     mem_name = 'peak GPU memory' if args.device.startswith('cuda') else 'saved activations'
     dev = torch.cuda.get_device_name() if args.device.startswith('cuda') else \
         f'CPU ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)'
     row = lambda label, k: (  # noqa: E731
         f'| {label} | {tr[k] * 1e3:.0f} | {tr[k] / tr["ann"]:.2f}× | '
-        f'{mem[k] / 2**20:.0f} | {mem[k] / mem["ann"]:.2f}× | '
+        f'{mem[k] / 2**20:.0f} | {mem[k] / mem["ann"]:.2f}× | {pf[k] / 1e3:.1f} k | '
         + (f'{ev[k] * 1e3:.0f} | {ev[k] / ev["ann"]:.2f}× |' if k in ev else '- | - |'))
     lines = [
         f'Config `{args.config}`, batch {args.batch_size} × {args.size}² px, device {dev}, '
         f'median of {args.steps} steps after {args.warmup} warm-up, models alternating; '
         f'HoyerSpike impl {args.impl or "of the config"}; torch {torch.__version__}.', '',
-        f'| model | train step (ms) | ×ANN | {mem_name} (MiB) | ×ANN | eval step (ms) | ×ANN |',
-        '|---|---:|---:|---:|---:|---:|---:|',
+        f'| model | train step (ms) | ×ANN | {mem_name} (MiB) | ×ANN | page faults / step '
+        '| eval step (ms) | ×ANN |',
+        '|---|---:|---:|---:|---:|---:|---:|---:|',
         row('(a) one-step SNN (HoyerSpike + Hoyer reg.)', 'snn'),
         row("(a') (a) + saved-spike recomputation (SpikeRecomputeHook)", 'snn_recompute'),
         row('(b) ANN twin (BN + ReLU)', 'ann'),

@@ -1,11 +1,40 @@
 """Spiking VGG16 in SSD's layout (conv4_3 and fc7 outputs, dilated fc6, ceil-mode pooling)."""
 from typing import Optional, Sequence
 
-from torch import nn
+from torch import Tensor, nn
 
 from mmdet.registry import MODELS
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
+from ..layers.membrane_shortcut import init_branch_gamma, membrane_forward, prepare_units
 from .hoyer_vgg import ConvPoolNormAct, HoyerVGG
+
+
+class FCStage(nn.Sequential):
+    """SSD's last VGG stage: 3×3 stride-1 max pool, fc6 (dilated 3×3), fc7 (1×1).
+
+    With ``shortcut=True`` fc7 adds its BN output to fc6's membrane (a membrane shortcut,
+    :mod:`~mmdet_hoyer.models.layers.membrane_shortcut`, ``m7 = m6 + z7``; fc6 and fc7 have
+    the same width) and its BN γ starts at ``branch_gamma``; otherwise the units run in a row.
+    Parameter names are those of the plain ``nn.Sequential`` either way (0: pool, 1: fc6,
+    2: fc7).
+    """
+
+    def __init__(self, pool: nn.Module, fc6: nn.Module, fc7: nn.Module, shortcut: bool,
+                 branch_gamma: Optional[float] = None) -> None:
+        super().__init__(pool, fc6, fc7)
+        self.shortcut = shortcut
+        self.branch_gamma = branch_gamma
+        if shortcut:
+            prepare_units(type(self).__name__, (fc6, fc7))
+
+    def forward(self, x: Tensor) -> Tensor:
+        if not self.shortcut:
+            return super().forward(x)
+        return membrane_forward((self[1], self[2]), (None, 0), self[0](x))
+
+    def init_weights(self) -> None:
+        if self.shortcut:
+            init_branch_gamma((self[1], self[2]), (None, 0), self.branch_gamma)
 
 
 @MODELS.register_module()
@@ -34,7 +63,11 @@ class HoyerSSDVGG(HoyerVGG):
 
     Args: as :class:`HoyerVGG` (``depth`` 11/13/16/19, default 16; ``ceil_mode`` is always on);
         ``fc_channels`` is the width of fc6/fc7 before ``widen_factor`` (1024 in SSD).
-        ``shortcut='membrane'`` applies to stages 0-4 (the VGG stages); fc6/fc7 stay plain.
+        ``shortcut='membrane'`` applies to stages 0-4 (the VGG stages);
+        ``fc_shortcut=True`` adds one across fc7 too (fc7's BN output onto fc6's membrane,
+        :class:`FCStage`; with ``branch_gamma``), otherwise fc6/fc7 are plain.
+        ``cross_stage_shortcut=True`` continues conv4_3's stream into conv5_1 through pool4
+        (:class:`HoyerVGG`).
     """
 
     def __init__(self,
@@ -50,18 +83,25 @@ class HoyerSSDVGG(HoyerVGG):
                  fc_channels: int = 1024,
                  shortcut: str = 'membrane',
                  branch_gamma: Optional[float] = 0.2,
+                 fc_shortcut: bool = False,
+                 cross_stage_shortcut: bool = False,
                  init_cfg: OptMultiConfig = [
                      dict(type='Kaiming', layer='Conv2d'),
                      dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
                  ]) -> None:
         if not isinstance(fc_channels, int) or fc_channels < 1:
             raise ValueError(f'HoyerSSDVGG: fc_channels must be an int >= 1, got {fc_channels!r}')
+        if not isinstance(fc_shortcut, bool):
+            raise ValueError(f'HoyerSSDVGG: fc_shortcut must be True or False, got '
+                             f'{fc_shortcut!r}')
         self.fc_channels = fc_channels
+        self.fc_shortcut = fc_shortcut
         super().__init__(depth=depth, in_channels=in_channels, widen_factor=widen_factor,
                          out_indices=out_indices, frozen_stages=frozen_stages,
                          conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg,
                          norm_eval=norm_eval, ceil_mode=True, shortcut=shortcut,
-                         branch_gamma=branch_gamma, init_cfg=init_cfg)
+                         branch_gamma=branch_gamma,
+                         cross_stage_shortcut=cross_stage_shortcut, init_cfg=init_cfg)
 
     def _make_stages(self, in_channels: int, conv_cfg: OptConfigType, norm_cfg: ConfigType,
                      act_cfg: ConfigType, ceil_mode: bool) -> nn.ModuleList:
@@ -71,11 +111,12 @@ class HoyerSSDVGG(HoyerVGG):
                                       pool_last=(True, True, True, False, False),
                                       pool_first_input=(False, False, False, False, True))
         c5, fc = self.channels[4], self._width(self.fc_channels)
-        stages.append(nn.Sequential(
+        stages.append(FCStage(
             nn.MaxPool2d(kernel_size=3, stride=1, padding=1),
             ConvPoolNormAct(c5, fc, pool=False, conv_cfg=conv_cfg, norm_cfg=norm_cfg,
                             act_cfg=act_cfg, kernel_size=3, dilation=6),  # fc6
             ConvPoolNormAct(fc, fc, pool=False, conv_cfg=conv_cfg, norm_cfg=norm_cfg,
-                            act_cfg=act_cfg, kernel_size=1)))  # fc7
+                            act_cfg=act_cfg, kernel_size=1),  # fc7
+            shortcut=self.fc_shortcut, branch_gamma=self.branch_gamma))
         self.channels = self.channels + (fc, )
         return stages

@@ -9,7 +9,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmdet.registry import MODELS
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
-from ..layers.membrane_shortcut import MembraneShortcutStage, check_shortcut_args
+from ..layers.membrane_shortcut import MembraneShortcutStage, check_shortcut_args, unit_width
 
 
 class ConvPoolNormAct(nn.Sequential):
@@ -71,6 +71,11 @@ class HoyerVGG(BaseModule):
             only through a warm-up or a ReLU anneal (docs/accuracy.md).
         branch_gamma: with ``shortcut='membrane'``, initial BN γ of the convs that add to the
             stream (default 0.2, as EMS-YOLO's residual branches; ``None``: the init_cfg's 1).
+        cross_stage_shortcut: with ``shortcut='membrane'``, a stage whose first conv has the
+            width of the previous stage's last conv continues that stage's stream: its first
+            neuron sees ``pool(m_prev) + z`` (the pool the spikes take between the two convs,
+            or none) instead of ``z`` alone. In VGG16 this is conv4_3 → conv5_1 (512 → 512),
+            the only boundary of equal width. Still no added parameter or synaptic operation.
         init_cfg: MMEngine init config (Kaiming convs, unit BN by default).
     """
 
@@ -95,6 +100,7 @@ class HoyerVGG(BaseModule):
                  ceil_mode: bool = False,
                  shortcut: str = 'membrane',
                  branch_gamma: Optional[float] = 0.2,
+                 cross_stage_shortcut: bool = False,
                  init_cfg: OptMultiConfig = [
                      dict(type='Kaiming', layer='Conv2d'),
                      dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
@@ -107,6 +113,13 @@ class HoyerVGG(BaseModule):
         if not isinstance(widen_factor, (int, float)) or widen_factor <= 0:
             raise ValueError(f'{name}: widen_factor must be a number > 0, got {widen_factor!r}')
         check_shortcut_args(name, shortcut, branch_gamma)
+        if not isinstance(cross_stage_shortcut, bool):
+            raise ValueError(f'{name}: cross_stage_shortcut must be True or False, got '
+                             f'{cross_stage_shortcut!r}')
+        if cross_stage_shortcut and shortcut != 'membrane':
+            raise ValueError(f"{name}: cross_stage_shortcut=True needs shortcut='membrane', "
+                             f'got shortcut={shortcut!r}')
+        self.cross_stage_shortcut = cross_stage_shortcut
         self.depth = depth
         self.widen_factor = widen_factor
         self.shortcut = shortcut
@@ -114,6 +127,8 @@ class HoyerVGG(BaseModule):
         self.frozen_stages = frozen_stages
         self.norm_eval = norm_eval
         self.stages = self._make_stages(in_channels, conv_cfg, norm_cfg, act_cfg, ceil_mode)
+        if cross_stage_shortcut:
+            self._link_stages()
         num_stages = len(self.stages)
         out_indices = tuple(out_indices)
         if not out_indices or any(not isinstance(i, int) or not 0 <= i < num_stages
@@ -158,6 +173,15 @@ class HoyerVGG(BaseModule):
             return MembraneShortcutStage(*blocks, branch_gamma=self.branch_gamma)
         return nn.Sequential(*blocks)
 
+    def _link_stages(self) -> None:
+        """Mark every membrane stage whose first conv has the width of the previous stage's
+        last conv as continuing that stage's stream."""
+        for prev, stage in zip(self.stages[:-1], self.stages[1:]):
+            if isinstance(prev, MembraneShortcutStage) and \
+                    isinstance(stage, MembraneShortcutStage) and \
+                    unit_width(prev[-1]) == unit_width(stage[0]):
+                stage.stream_in = True
+
     @property
     def out_channels(self) -> Tuple[int, ...]:
         """Channels of the returned feature maps (for the neck's ``in_channels``)."""
@@ -181,8 +205,13 @@ class HoyerVGG(BaseModule):
 
     def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
         outs = []
+        stream = None  # the last membrane of the previous stage, when a stage continues it
         for i, stage in enumerate(self.stages[:self.out_indices[-1] + 1]):  # deeper: unused
-            x = stage(x)
+            if self.cross_stage_shortcut and isinstance(stage, MembraneShortcutStage):
+                x, stream = stage(x, stream=stream if stage.stream_in else None,
+                                  return_membrane=True)
+            else:
+                x, stream = stage(x), None
             if i in self.out_indices:
                 outs.append(x)
         return tuple(outs)

@@ -20,7 +20,7 @@ c) ``k(j) = j − 2``.
 A unit is an MMCV ``ConvModule`` (pre-activation ``unit(x, activate=False)``, neuron
 ``unit.activate``) or an ``nn.Sequential`` whose last child is the neuron, named ``act``.
 """
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Tuple, Union
 
 from mmcv.cnn import ConvModule
 from mmengine.model import Sequential
@@ -96,30 +96,44 @@ def prepare_units(owner: str, units: Sequence[nn.Module]) -> None:
             neuron(unit).inplace = False
 
 
-def membrane_forward(units: Sequence[nn.Module], links: Sequence[Optional[int]],
-                     x: Tensor) -> Tensor:
+def stream_pool(unit: nn.Module) -> Optional[nn.Module]:
+    """The pool a stream takes on its way into ``unit``: the unit's own pool (``pool``, after
+    its conv) or the pool of its input (``pool_in``); ``None`` when the unit keeps the
+    resolution."""
+    pool = getattr(unit, 'pool', None)
+    return pool if pool is not None else getattr(unit, 'pool_in', None)
+
+
+def membrane_forward(units: Sequence[nn.Module], links: Sequence[Optional[int]], x: Tensor,
+                     stream: Optional[Tensor] = None,
+                     return_membrane: bool = False) -> Union[Tensor, Tuple[Tensor, Tensor]]:
     """Run ``units`` in a row with membrane shortcuts ``m_j = pool_j(m_{links[j]}) + z_j``;
-    returns the last unit's neuron output."""
+    returns the last unit's neuron output (and its membrane with ``return_membrane``).
+
+    ``stream``: the membrane of a preceding run (e.g. the previous stage's last unit), added to
+    the first unit's pre-activation as ``m_0 = pool_0(stream) + z_0`` (``links[0]`` must be
+    ``None``)."""
     membranes: List[Tensor] = []
-    for unit, link in zip(units, links):
+    for j, (unit, link) in enumerate(zip(units, links)):
         m = pre_activation(unit, x)
-        if link is not None:
-            stream = membranes[link]
-            pool = getattr(unit, 'pool', None)
-            m = (pool(stream) if pool is not None else stream) + m
+        source = membranes[link] if link is not None else (stream if j == 0 else None)
+        if source is not None:
+            pool = stream_pool(unit)
+            m = (pool(source) if pool is not None else source) + m
         membranes.append(m)
         x = neuron(unit)(m)
-    return x
+    return (x, membranes[-1]) if return_membrane else x
 
 
 def init_branch_gamma(units: Sequence[nn.Module], links: Sequence[Optional[int]],
-                      gamma: Optional[float]) -> None:
+                      gamma: Optional[float], stream_in: bool = False) -> None:
     """Set the norm γ of every unit that adds to a stream (its "residual branch") to
-    ``gamma``; ``None`` leaves them alone."""
+    ``gamma`` (with ``stream_in`` also the first unit, which adds to an incoming stream);
+    ``None`` leaves them alone."""
     if gamma is None:
         return
-    for unit, link in zip(units, links):
-        for m in unit.modules() if link is not None else ():
+    for j, (unit, link) in enumerate(zip(units, links)):
+        for m in unit.modules() if link is not None or (stream_in and j == 0) else ():
             if isinstance(m, _BatchNorm) and m.weight is not None:
                 nn.init.constant_(m.weight, gamma)
 
@@ -137,18 +151,30 @@ class MembraneShortcutStage(Sequential):
             ``init_weights`` after the parent's own init_cfg and before a ``Pretrained``
             checkpoint is loaded). ``None`` keeps the parent's init; small values start the
             stage close to its first unit (EMS-YOLO initialises its last branch BN to 0.2×).
+        stream_in: the stage continues the stream of the stage before it (its first unit adds
+            to the incoming membrane, :meth:`forward`'s ``stream``, and counts as a branch for
+            ``branch_gamma``).
     """
 
-    def __init__(self, *units: nn.Module, branch_gamma: Optional[float] = None) -> None:
+    def __init__(self, *units: nn.Module, branch_gamma: Optional[float] = None,
+                 stream_in: bool = False) -> None:
         super().__init__(*units)
         prepare_units(type(self).__name__, units)
         self.branch_gamma = branch_gamma
+        self.stream_in = stream_in
         #: per unit: the index of the unit whose membrane it adds to (None: a new stream)
         self.links = same_width_links([unit_width(u) for u in units])
 
-    def forward(self, x: Tensor) -> Tensor:
-        return membrane_forward(list(self), self.links, x)
+    def forward(self, x: Tensor, stream: Optional[Tensor] = None,
+                return_membrane: bool = False) -> Union[Tensor, Tuple[Tensor, Tensor]]:
+        """Spikes of the last unit (and its membrane with ``return_membrane``); ``stream``:
+        the previous stage's last membrane (only with ``stream_in``)."""
+        if stream is not None and not self.stream_in:
+            raise ValueError(f'{type(self).__name__}: got a stream but was built with '
+                             'stream_in=False')
+        return membrane_forward(list(self), self.links, x, stream=stream,
+                                return_membrane=return_membrane)
 
     def init_weights(self) -> None:
         super().init_weights()
-        init_branch_gamma(list(self), self.links, self.branch_gamma)
+        init_branch_gamma(list(self), self.links, self.branch_gamma, self.stream_in)

@@ -70,7 +70,78 @@ def test_ann_twin_has_the_same_parameters():
     (dict(out_indices=(3, 6)), r'HoyerSSDVGG: out_indices must be increasing stage indices in 0\.\.5'),
     (dict(widen_factor=0), 'HoyerSSDVGG: widen_factor must be a number > 0'),
     (dict(fc_channels=0), 'HoyerSSDVGG: fc_channels must be an int >= 1'),
+    (dict(fc_shortcut='yes'), 'HoyerSSDVGG: fc_shortcut must be True or False'),
 ])
 def test_bad_arguments_name_the_field(kwargs, match):
     with pytest.raises((KeyError, ValueError), match=match):
+        MODELS.build(dict(type='HoyerSSDVGG', **kwargs))
+
+
+def test_fc_shortcut_adds_fc7_to_fc6_membrane():
+    """fc7's neuron reads m7 = m6 + BN7(conv7(s6)); the plain stage reads BN7(conv7(s6))."""
+    torch.manual_seed(0)
+    model = build(widen_factor=0.125, fc_shortcut=True, out_indices=(4, 5))
+    stage = model.stages[5]
+    fc6, fc7 = stage[1], stage[2]
+    assert torch.allclose(fc7.bn.weight, torch.full_like(fc7.bn.weight, 0.2))  # branch γ
+    assert torch.allclose(fc6.bn.weight, torch.ones_like(fc6.bn.weight))
+    seen = {}
+    fc7.act.register_forward_pre_hook(lambda m, a: seen.setdefault('m7', a[0]))
+    fc6.act.register_forward_pre_hook(lambda m, a: seen.setdefault('m6', a[0]))
+    c5, out = model(torch.randn(2, 3, 96, 96))
+    s6 = fc6.act(seen['m6'])  # the same batch statistics the forward used (train mode)
+    z7 = fc7.bn(fc7.conv(s6))
+    assert torch.allclose(seen['m7'], seen['m6'] + z7, atol=1e-5)
+    assert ((out == 0) | (out == 1)).all()
+    # the conv of fc7 still reads fc6's spikes
+    assert ((s6 == 0) | (s6 == 1)).all()
+
+
+def test_fc_shortcut_passes_gradient_to_fc6_around_fc7():
+    torch.manual_seed(0)
+    plain = build(widen_factor=0.125, out_indices=(5, ), act_cfg=dict(type='ReLU'))
+    short = build(widen_factor=0.125, out_indices=(5, ), act_cfg=dict(type='ReLU'),
+                  fc_shortcut=True)
+    short.load_state_dict(plain.state_dict())
+    for model in (plain, short):  # fc7 cut off: only a shortcut carries fc6's gradient
+        torch.nn.init.zeros_(model.stages[5][2].bn.weight)
+        torch.nn.init.zeros_(model.stages[5][2].bn.bias)
+    x = torch.randn(2, 3, 64, 64)
+    plain(x)[0].sum().backward()
+    short(x)[0].sum().backward()
+    g_plain = plain.stages[5][1].conv.weight.grad
+    g_short = short.stages[5][1].conv.weight.grad
+    assert g_plain is None or g_plain.abs().max() == 0
+    assert g_short.abs().max() > 0
+
+
+def test_fc_shortcut_keeps_parameter_names():
+    plain, short = build(widen_factor=0.25), build(widen_factor=0.25, fc_shortcut=True)
+    assert [n for n, _ in plain.named_parameters()] == [n for n, _ in short.named_parameters()]
+    short.load_state_dict(plain.state_dict())
+
+
+def test_cross_stage_shortcut_continues_conv4_3_stream_into_conv5_1():
+    torch.manual_seed(0)
+    model = build(widen_factor=0.125, cross_stage_shortcut=True, out_indices=(3, 4)).eval()
+    assert [getattr(s, 'stream_in', None) for s in model.stages] == \
+        [False, False, False, False, True, None]  # conv4_3 → conv5_1: the equal-width boundary
+    assert torch.allclose(model.stages[4][0].bn.weight, torch.tensor(0.2))  # now a branch
+    seen = {}
+    model.stages[3][2].act.register_forward_pre_hook(lambda m, a: seen.setdefault('m43', a[0]))
+    model.stages[4][0].act.register_forward_pre_hook(lambda m, a: seen.setdefault('m51', a[0]))
+    c4, c5 = model(torch.randn(2, 3, 96, 96))
+    unit = model.stages[4][0]
+    z51 = unit.bn(unit.conv(unit.pool_in(c4)))  # conv5_1 still reads pooled conv4_3 spikes
+    expected = torch.nn.functional.max_pool2d(seen['m43'], 2, ceil_mode=True) + z51
+    assert torch.allclose(seen['m51'], expected, atol=1e-5)
+    assert ((c5 == 0) | (c5 == 1)).all()
+
+
+@pytest.mark.parametrize('kwargs,match', [
+    (dict(cross_stage_shortcut=1), 'cross_stage_shortcut must be True or False'),
+    (dict(cross_stage_shortcut=True, shortcut='none'), "needs shortcut='membrane'"),
+])
+def test_cross_stage_shortcut_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
         MODELS.build(dict(type='HoyerSSDVGG', **kwargs))

@@ -124,3 +124,28 @@ def test_a_unit_without_a_neuron_is_refused():
         MembraneShortcutStage(unit(3, 4), nn.Sequential(nn.Conv2d(4, 4, 3)))
     with pytest.raises(ValueError, match='unit 0 .*no activation'):
         MembraneShortcutStage(ConvModule(3, 4, 1, act_cfg=None))
+
+
+def test_incoming_stream_is_pooled_and_added_to_the_first_unit():
+    """``stream_in``: m_0 = pool_in(stream) + z_0 (float64 reference), membrane returned."""
+    torch.manual_seed(0)
+    first = ConvPoolNormAct(4, 4, pool=False, conv_cfg=None, norm_cfg=dict(type='BN'),
+                            act_cfg=dict(type='ReLU'), pool_input=True)
+    units = [first, unit(4, 4)]
+    stage = MembraneShortcutStage(*units, stream_in=True).double().eval()
+    x = torch.randn(2, 4, 8, 8, dtype=torch.float64)
+    stream = torch.randn(2, 4, 8, 8, dtype=torch.float64, requires_grad=True)
+    out, m = stage(x, stream=stream, return_membrane=True)
+    m1 = nn.functional.max_pool2d(stream, 2) + first.bn(first.conv(first.pool_in(x)))
+    m2 = m1 + units[1].bn(units[1].conv(torch.relu(m1)))
+    torch.testing.assert_close(m, m2, rtol=0, atol=1e-12)
+    torch.testing.assert_close(out, torch.relu(m2), rtol=0, atol=1e-12)
+    g, = torch.autograd.grad(out.sum(), stream)
+    assert g.abs().max() > 0  # the stream's gradient flows back into the previous stage
+    # without a stream the stage is what it was
+    torch.testing.assert_close(stage(x), MembraneShortcutStage(*units)(x), rtol=0, atol=0)
+    with pytest.raises(ValueError, match='stream_in=False'):
+        MembraneShortcutStage(*units)(x, stream=stream)
+    # branch_gamma also marks the first unit, which now adds to a stream
+    init_branch_gamma(units, stage.links, 0.2, stream_in=True)
+    assert torch.all(first.bn.weight == 0.2) and torch.all(units[1].bn.weight == 0.2)
