@@ -1,7 +1,8 @@
 # One-time-step spiking SSD300 on COCO: HoyerSSDVGG16 (SSD's VGG layout, every conv BN +
 # HoyerSpike), spiking SSD extra layers (HoyerSSDNeck, no L2Norm: see its docstring), analog
 # classification/regression convs only; Hoyer regularizer. Trained from scratch.
-# HoyerSSDVGG has membrane shortcuts in its VGG stages by default (docs/accuracy.md).
+# HoyerSSDVGG has membrane shortcuts in its VGG stages, through pool4 and across fc6/fc7 by
+# default (docs/accuracy.md, hypotheses 1 and 7).
 _base_ = 'mmdet::ssd/ssd300_coco.py'
 custom_imports = dict(imports=['mmdet_hoyer'], allow_failed_imports=False)
 

@@ -65,9 +65,11 @@ class HoyerSSDVGG(HoyerVGG):
         ``fc_channels`` is the width of fc6/fc7 before ``widen_factor`` (1024 in SSD).
         ``shortcut='membrane'`` applies to stages 0-4 (the VGG stages);
         ``fc_shortcut=True`` adds one across fc7 too (fc7's BN output onto fc6's membrane,
-        :class:`FCStage`; with ``branch_gamma``), otherwise fc6/fc7 are plain.
+        :class:`FCStage`; with ``branch_gamma``; False: plain fc6/fc7), and
         ``cross_stage_shortcut=True`` continues conv4_3's stream into conv5_1 through pool4
-        (:class:`HoyerVGG`).
+        (:class:`HoyerVGG`). Both keep class information at stride 16 that the layout without
+        them loses (docs/accuracy.md, hypothesis 7). ``None`` (default): on with
+        ``shortcut='membrane'``, off with ``shortcut='none'``; True needs 'membrane'.
     """
 
     def __init__(self,
@@ -83,17 +85,25 @@ class HoyerSSDVGG(HoyerVGG):
                  fc_channels: int = 1024,
                  shortcut: str = 'membrane',
                  branch_gamma: Optional[float] = 0.2,
-                 fc_shortcut: bool = False,
-                 cross_stage_shortcut: bool = False,
+                 fc_shortcut: Optional[bool] = None,
+                 cross_stage_shortcut: Optional[bool] = None,
                  init_cfg: OptMultiConfig = [
                      dict(type='Kaiming', layer='Conv2d'),
                      dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
                  ]) -> None:
         if not isinstance(fc_channels, int) or fc_channels < 1:
             raise ValueError(f'HoyerSSDVGG: fc_channels must be an int >= 1, got {fc_channels!r}')
-        if not isinstance(fc_shortcut, bool):
-            raise ValueError(f'HoyerSSDVGG: fc_shortcut must be True or False, got '
-                             f'{fc_shortcut!r}')
+        for key, value in (('fc_shortcut', fc_shortcut),
+                           ('cross_stage_shortcut', cross_stage_shortcut)):
+            if value is not None and not isinstance(value, bool):
+                raise ValueError(f'HoyerSSDVGG: {key} must be None, True or False, got '
+                                 f'{value!r}')
+            if value and shortcut != 'membrane':
+                raise ValueError(f"HoyerSSDVGG: {key}=True needs shortcut='membrane', got "
+                                 f'shortcut={shortcut!r}')
+        membrane = shortcut == 'membrane'
+        fc_shortcut = membrane if fc_shortcut is None else fc_shortcut
+        cross_stage_shortcut = membrane if cross_stage_shortcut is None else cross_stage_shortcut
         self.fc_channels = fc_channels
         self.fc_shortcut = fc_shortcut
         super().__init__(depth=depth, in_channels=in_channels, widen_factor=widen_factor,

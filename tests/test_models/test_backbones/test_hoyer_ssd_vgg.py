@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from mmdet.registry import MODELS
-from mmdet_hoyer.models.layers import HoyerSpike
+from mmdet_hoyer.models.layers import HoyerSpike, MembraneShortcutStage
 
 
 def build(**kwargs):
@@ -70,7 +70,8 @@ def test_ann_twin_has_the_same_parameters():
     (dict(out_indices=(3, 6)), r'HoyerSSDVGG: out_indices must be increasing stage indices in 0\.\.5'),
     (dict(widen_factor=0), 'HoyerSSDVGG: widen_factor must be a number > 0'),
     (dict(fc_channels=0), 'HoyerSSDVGG: fc_channels must be an int >= 1'),
-    (dict(fc_shortcut='yes'), 'HoyerSSDVGG: fc_shortcut must be True or False'),
+    (dict(fc_shortcut='yes'), 'HoyerSSDVGG: fc_shortcut must be None, True or False'),
+    (dict(fc_shortcut=True, shortcut='none'), "HoyerSSDVGG: fc_shortcut=True needs shortcut="),
 ])
 def test_bad_arguments_name_the_field(kwargs, match):
     with pytest.raises((KeyError, ValueError), match=match):
@@ -99,7 +100,8 @@ def test_fc_shortcut_adds_fc7_to_fc6_membrane():
 
 def test_fc_shortcut_passes_gradient_to_fc6_around_fc7():
     torch.manual_seed(0)
-    plain = build(widen_factor=0.125, out_indices=(5, ), act_cfg=dict(type='ReLU'))
+    plain = build(widen_factor=0.125, out_indices=(5, ), act_cfg=dict(type='ReLU'),
+                  fc_shortcut=False)
     short = build(widen_factor=0.125, out_indices=(5, ), act_cfg=dict(type='ReLU'),
                   fc_shortcut=True)
     short.load_state_dict(plain.state_dict())
@@ -115,8 +117,17 @@ def test_fc_shortcut_passes_gradient_to_fc6_around_fc7():
     assert g_short.abs().max() > 0
 
 
+def test_shortcut_defaults_follow_the_shortcut_mode():
+    membrane, plain = build(widen_factor=0.125), build(widen_factor=0.125, shortcut='none')
+    assert membrane.stages[5].shortcut and membrane.stages[4].stream_in
+    assert membrane.cross_stage_shortcut and not plain.cross_stage_shortcut
+    assert not plain.stages[5].shortcut
+    assert not isinstance(plain.stages[4], MembraneShortcutStage)
+
+
 def test_fc_shortcut_keeps_parameter_names():
-    plain, short = build(widen_factor=0.25), build(widen_factor=0.25, fc_shortcut=True)
+    plain = build(widen_factor=0.25, fc_shortcut=False, cross_stage_shortcut=False)
+    short = build(widen_factor=0.25, fc_shortcut=True)
     assert [n for n, _ in plain.named_parameters()] == [n for n, _ in short.named_parameters()]
     short.load_state_dict(plain.state_dict())
 
@@ -139,7 +150,7 @@ def test_cross_stage_shortcut_continues_conv4_3_stream_into_conv5_1():
 
 
 @pytest.mark.parametrize('kwargs,match', [
-    (dict(cross_stage_shortcut=1), 'cross_stage_shortcut must be True or False'),
+    (dict(cross_stage_shortcut=1), 'cross_stage_shortcut must be None, True or False'),
     (dict(cross_stage_shortcut=True, shortcut='none'), "needs shortcut='membrane'"),
 ])
 def test_cross_stage_shortcut_bad_arguments(kwargs, match):
