@@ -56,3 +56,18 @@ def test_probe_builds_the_requested_shortcut_and_neuron(repo_root):
     assert plain.returncode == 0, plain.stderr[-2000:]
     net = next(ln for ln in plain.stdout.splitlines() if ln.startswith('network:'))
     assert 'shortcut=none,' in net and 'branch gamma' not in net
+
+
+def test_probe_cross_stage_shortcut_flag(repo_root):
+    probe = f'{repo_root}/tools/analysis_tools/classification_probe.py'
+    proc = subprocess.run(
+        [sys.executable, probe, '--steps', '1', '--depth', '11', '--widen-factor', '0.125',
+         '--cross-stage-shortcut'], capture_output=True, text=True, cwd=repo_root, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    net = next(ln for ln in proc.stdout.splitlines() if ln.startswith('network:'))
+    assert 'shortcut=membrane + cross-stage' in net
+    bad = subprocess.run(
+        [sys.executable, probe, '--steps', '1', '--shortcut', 'none', '--cross-stage-shortcut'],
+        capture_output=True, text=True, cwd=repo_root, timeout=300)
+    assert bad.returncode != 0 and 'cross_stage_shortcut' in bad.stderr
+    assert 'Traceback' not in bad.stderr

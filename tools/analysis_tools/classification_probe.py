@@ -51,6 +51,9 @@ def parse_args():
     p.add_argument('--branch-gamma', type=gamma_arg, default=0.2,
                    help="with --shortcut membrane: initial BN gamma of the shortcut convs "
                    "(default 0.2, as the class; 'none': the init's 1)")
+    p.add_argument('--cross-stage-shortcut', action='store_true',
+                   help="with --shortcut membrane: conv5_1 continues conv4_3's stream through "
+                   "pool4 (HoyerVGG's cross_stage_shortcut; docs/accuracy.md, hypothesis 7)")
     p.add_argument('--surrogate-scale', type=float, default=0.5)
     p.add_argument('--surrogate-lower', type=float, default=0.0)
     p.add_argument('--surrogate-upper', type=float, default=2.0)
@@ -84,12 +87,17 @@ def main():
         type='HoyerSpike', mode=args.mode, exclude_saturated=args.exclude_saturated,
         surrogate_scale=args.surrogate_scale,
         surrogate_lower=args.surrogate_lower, surrogate_upper=args.surrogate_upper)
-    backbone = HoyerVGG(depth=args.depth, widen_factor=args.widen_factor, out_indices=(4, ),
-                        act_cfg=act, shortcut=args.shortcut, branch_gamma=args.branch_gamma)
+    try:
+        backbone = HoyerVGG(depth=args.depth, widen_factor=args.widen_factor, out_indices=(4, ),
+                            act_cfg=act, shortcut=args.shortcut, branch_gamma=args.branch_gamma,
+                            cross_stage_shortcut=args.cross_stage_shortcut)
+    except ValueError as e:
+        raise SystemExit(f'error: {e}')
     backbone.init_weights()
     head = torch.nn.Linear(backbone.channels[4], 10)
     neuron = next((m for m in backbone.modules() if isinstance(m, HoyerSpike)), None)
     print(f'network: HoyerVGG{args.depth} x{args.widen_factor}, shortcut={backbone.shortcut}'
+          + (' + cross-stage' if args.cross_stage_shortcut else '')
           + (f' (branch gamma {args.branch_gamma})' if args.branch_gamma is not None else '')
           + f', neuron: {neuron.extra_repr() if neuron is not None else "ReLU"}', flush=True)
     opt = torch.optim.AdamW([*backbone.parameters(), *head.parameters()], lr=args.lr)
