@@ -9,6 +9,7 @@ markdown table to ``--out`` and the plot next to it (same name, ``.png``).
 import argparse
 import os
 import os.path as osp
+import shlex
 
 from mmdet_hoyer.analysis.val_curves import curves_table, plot_curves, read_val_curve
 
@@ -38,7 +39,8 @@ def main(argv=None) -> None:
     text = '\n\n'.join(curves_table(c, m) for m, c in curves.items())
     with open(args.out, 'w') as f:
         f.write(f'Produced by `python tools/analysis_tools/map_vs_epoch.py '
-                f'{" ".join(args.runs)} --metrics {" ".join(args.metrics)} --out {args.out}`\n\n'
+                f'{shlex.join(args.runs)} --metrics {shlex.join(args.metrics)} '
+                f'--out {shlex.quote(args.out)}`\n\n'
                 f'{text}\n\n![{", ".join(args.metrics)} per epoch]({osp.basename(png)})\n')
     print(text)
     print(f'written {args.out} and {png}')
