@@ -97,7 +97,7 @@ def main():
     head = torch.nn.Linear(backbone.channels[4], 10)
     neuron = next((m for m in backbone.modules() if isinstance(m, HoyerSpike)), None)
     print(f'network: HoyerVGG{args.depth} x{args.widen_factor}, shortcut={backbone.shortcut}'
-          + (' + cross-stage' if args.cross_stage_shortcut else '')
+          + (' + cross-stage' if backbone.cross_stage_shortcut else '')
           + (f' (branch gamma {args.branch_gamma})' if args.branch_gamma is not None else '')
           + f', neuron: {neuron.extra_repr() if neuron is not None else "ReLU"}', flush=True)
     opt = torch.optim.AdamW([*backbone.parameters(), *head.parameters()], lr=args.lr)
