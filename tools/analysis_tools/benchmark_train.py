@@ -48,8 +48,11 @@ def parse_args(argv=None):
     p.add_argument('--time-steps', type=int, default=4, help='T of the LIF baseline')
     p.add_argument('--device', default='cpu')
     p.add_argument('--threads', type=int, help='torch CPU threads (default: torch default)')
-    p.add_argument('--impl', choices=('auto', 'torch', 'compile'),
+    p.add_argument('--impl', choices=('auto', 'torch', 'cpp', 'compile'),
                    help="HoyerSpike's training-step implementation (default: the config's)")
+    p.add_argument('--no-reference', action='store_true',
+                   help="leave out row (a''), (a') with the eager reference neuron "
+                   "(impl='torch'), which is otherwise run beside the configured impl")
     p.add_argument('--quick', action='store_true', help='2 steps, 1 warm-up, batch 2, 64 px')
     p.add_argument('--out', help='write the markdown table here (e.g. docs/benchmarks.md)')
     args = p.parse_args(argv)
@@ -195,10 +198,13 @@ def run(args):
     variants = {
         'snn': (spike, snn_loss),
         'snn_recompute': (spike, snn_recompute_loss),
+        'snn_torch': (dict(spike, impl='torch'), snn_recompute_loss),
         'ann': (dict(type='ReLU'), plain_loss),
         f'lif_T{args.time_steps}': (dict(type='MultiStepLIF', time_steps=args.time_steps),
                                    make_lif_loss(args.time_steps)),
     }
+    if args.no_reference or resolved_impl(spike, args.device) == 'torch':
+        variants.pop('snn_torch')
     models, optims, datas = {}, {}, {}
     packed = demo_mm_inputs(args.batch_size, [(3, args.size, args.size)] * args.batch_size,
                             num_items=[3] * args.batch_size, num_classes=num_classes)
@@ -227,9 +233,18 @@ def run(args):
             if i >= args.warmup:
                 eval_times[name].append(dt)
     return dict(
+        impl=resolved_impl(spike, args.device),
         train={k: statistics.median(v) for k, v in times.items()}, memory=mems,
         faults={k: statistics.median(v) for k, v in faults.items()},
         eval={k: statistics.median(v) for k, v in eval_times.items()})
+
+
+def resolved_impl(spike: dict, device: str) -> str:
+    """The implementation ``HoyerSpike(**spike)`` trains with on ``device``."""
+    neuron = HoyerSpike(**{k: v for k, v in spike.items() if k != 'type'})
+    fn = neuron._train_step_fn(torch.empty(0, device=device))
+    return {'hoyer_neuron_train': 'torch', 'hoyer_neuron_train_cpu': 'cpp',
+            'hoyer_neuron_train_compiled': 'compile'}.get(fn.__name__, fn.__name__)
 
 
 def markdown(res, args) -> str:
@@ -245,12 +260,14 @@ def markdown(res, args) -> str:
     lines = [
         f'Config `{args.config}`, batch {args.batch_size} × {args.size}² px, device {dev}, '
         f'median of {args.steps} steps after {args.warmup} warm-up, models alternating; '
-        f'HoyerSpike impl {args.impl or "of the config"}; torch {torch.__version__}.', '',
+        f'HoyerSpike impl {res["impl"]!r}; torch {torch.__version__}.', '',
         f'| model | train step (ms) | ×ANN | {mem_name} (MiB) | ×ANN | page faults / step '
         '| eval step (ms) | ×ANN |',
         '|---|---:|---:|---:|---:|---:|---:|---:|',
         row('(a) one-step SNN (HoyerSpike + Hoyer reg.)', 'snn'),
         row("(a') (a) + saved-spike recomputation (SpikeRecomputeHook)", 'snn_recompute'),
+    ] + ([row("(a'') (a') with the eager reference neuron (impl='torch')", 'snn_torch')]
+         if 'snn_torch' in tr else []) + [
         row('(b) ANN twin (BN + ReLU)', 'ann'),
         row(f'(c) multi-step SNN (LIF, T={args.time_steps}, BPTT)', lif),
     ]

@@ -27,7 +27,8 @@ from typing import Callable, Optional, Tuple
 import torch
 from torch import Tensor
 
-from .hoyer_functional import batch_threshold, channel_view, keep_for_backward, spike_map
+from .hoyer_functional import (batch_threshold, channel_view, keep_for_backward, saved_bounds,
+                               spike_map)
 
 
 def forward_pass(z: Tensor, t: Tensor, bounds: Tuple[float, float], per_channel: bool,
@@ -111,8 +112,7 @@ class _HoyerNeuronTrainCompiled(torch.autograd.Function):
                 surrogate: Tuple[float, float, float], reg_theta_grad: bool, sync: bool,
                 exclude_saturated: bool, on_spikes: Optional[Callable]):
         t = theta_abs.detach().float()
-        _, lower, upper = surrogate
-        bounds = (min(lower, 0.0) - 1.0, max(upper, 1.0) + 1.0)  # as _bounded: same spikes
+        bounds = saved_bounds(surrogate)  # as the eager neuron: same spikes
         # 16-bit inputs are widened here, so each variant compiles once for every dtype
         u, m1, m2, s1, s2 = _compiled(forward_pass)(z.detach().float(), t, bounds, per_channel,
                                                     exclude_saturated)

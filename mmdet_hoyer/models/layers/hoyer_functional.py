@@ -143,12 +143,18 @@ def spike_map(u: Tensor, threshold: Tensor, dtype: torch.dtype) -> Tensor:
     return torch.ge(u, threshold, out=torch.empty(u.shape, dtype=dtype, device=u.device))
 
 
-def _bounded(u: Tensor, surrogate: Tuple[float, float, float]) -> Tensor:
-    """``u`` clamped in place to a range that contains the surrogate window and the clip range
-    (0, 1) with margin: every mask and product the backward computes is unchanged, and an
-    infinite ``u`` (e.g. a float16 input beyond 65504) cannot turn ``0·u`` into NaN."""
+def saved_bounds(surrogate: Tuple[float, float, float]) -> Tuple[float, float]:
+    """The range the saved ``u`` is clamped to: it contains the surrogate window and the clip
+    range (0, 1) with margin, so every mask and product the backward computes is unchanged,
+    ``1[u ≥ E]`` is too (``E ∈ (0, 1]``), and an infinite ``u`` (e.g. a float16 input beyond
+    65504) cannot turn ``0·u`` into NaN."""
     _, lower, upper = surrogate
-    return u.clamp_(min(lower, 0.0) - 1.0, max(upper, 1.0) + 1.0)
+    return min(lower, 0.0) - 1.0, max(upper, 1.0) + 1.0
+
+
+def _bounded(u: Tensor, surrogate: Tuple[float, float, float]) -> Tensor:
+    """``u`` clamped in place to :func:`saved_bounds`."""
+    return u.clamp_(*saved_bounds(surrogate))
 
 
 def _surrogate_grad(grad_o: Tensor, u: Tensor,

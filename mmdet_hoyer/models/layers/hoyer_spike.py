@@ -10,6 +10,7 @@ from mmdet.registry import MODELS
 from .hoyer_functional import (firing_rate, hoyer_neuron_train, hoyer_square, spike,
                                relu_warmup_mix, update_running, warmup_mix)
 from .hoyer_compiled import compile_unavailable_reason, hoyer_neuron_train_compiled
+from .hoyer_cpu_kernel import cpu_kernel_unavailable_reason, hoyer_neuron_train_cpu
 from .spike_recompute import is_recomputing, register_spikes
 
 #: |θ| is clamped to at least this value so that ``u = z/|θ|`` stays finite.
@@ -60,17 +61,20 @@ class HoyerSpike(nn.Module):
             processes (one all-reduce of two numbers per layer and step): thresholds and running
             estimates are then identical on every rank, as with one process and the whole batch.
         impl: the training step's implementation: ``'torch'`` (eager ATen ops,
-            :func:`hoyer_neuron_train`, the readable reference), ``'compile'`` (the same maths
-            fused by ``torch.compile`` into one forward and one backward kernel,
-            :mod:`.hoyer_compiled`; needs a C++ compiler on the CPU, Triton on CUDA) or
-            ``'auto'`` (``'compile'`` for CUDA tensors when Triton is installed, where the eager
-            neuron is bound by kernel launches; ``'torch'`` on the CPU, where the compiled step
-            measured no faster: docs/benchmarks.md). Eval is unaffected.
+            :func:`hoyer_neuron_train`, the readable reference), ``'cpp'`` (the fused C++ CPU
+            kernels, :mod:`.hoyer_cpu_kernel`: two passes over the activation forward and one
+            backward instead of about six and seven; built on first use, needs a C++ compiler),
+            ``'compile'`` (the same maths fused by ``torch.compile``, :mod:`.hoyer_compiled`;
+            needs a C++ compiler on the CPU, Triton on CUDA) or ``'auto'`` (default: per device
+            the implementation measured fastest there, docs/benchmarks.md — ``'cpp'`` for CPU
+            tensors when it builds, else ``'torch'``; ``'torch'`` on CUDA, where the compiled
+            kernels are not measured yet: ask for ``'compile'`` explicitly). All give the same
+            spikes and gradients up to float32 rounding of the sums; eval is unaffected.
         inplace: accepted for MMCV's ``ConvModule`` (which passes it to activations); unused.
     """
 
     MODES = ('layer', 'channel')
-    IMPLS = ('auto', 'torch', 'compile')
+    IMPLS = ('auto', 'torch', 'cpp', 'compile')
 
     def __init__(self,
                  mode: str = 'layer',
@@ -81,7 +85,7 @@ class HoyerSpike(nn.Module):
                  surrogate_upper: float = 2.0,
                  exclude_saturated: bool = False,
                  sync_stats: bool = True,
-                 impl: str = 'torch',
+                 impl: str = 'auto',
                  inplace: bool = False) -> None:
         super().__init__()
         if mode not in self.MODES:
@@ -166,15 +170,23 @@ class HoyerSpike(nn.Module):
 
     def _train_step_fn(self, z: Tensor):
         """The training-step function of ``impl`` for ``z``'s device."""
-        if self.impl == 'torch' or (self.impl == 'auto' and z.device.type != 'cuda'):
+        impl = self.impl
+        if impl == 'auto':
+            if z.device.type != 'cpu' or cpu_kernel_unavailable_reason(z.device) is not None:
+                return hoyer_neuron_train
+            return hoyer_neuron_train_cpu
+        if impl == 'torch':
             return hoyer_neuron_train
-        reason = compile_unavailable_reason(z.device)
+        if impl == 'cpp':
+            reason = cpu_kernel_unavailable_reason(z.device)
+            fn = hoyer_neuron_train_cpu
+        else:
+            reason = compile_unavailable_reason(z.device)
+            fn = hoyer_neuron_train_compiled
         if reason is None:
-            return hoyer_neuron_train_compiled
-        if self.impl == 'auto':
-            return hoyer_neuron_train
-        raise RuntimeError(f"HoyerSpike: impl='compile' cannot run here: {reason}; use "
-                           "impl='torch' (or 'auto' to fall back to it)")
+            return fn
+        raise RuntimeError(f'HoyerSpike: impl={impl!r} cannot run here: {reason}; use '
+                           "impl='torch' (or 'auto', which falls back to it)")
 
     def _sync_now(self) -> bool:
         """Whether this training step sums the moments over processes (see ``sync_stats``)."""
@@ -220,4 +232,4 @@ class HoyerSpike(nn.Module):
         scale, lower, upper = self.surrogate
         return (f'mode={self.mode!r}, momentum={self.momentum}, surrogate={scale}*1[{lower}<u'
                 f'<={upper}]' + (', exclude_saturated=True' if self.exclude_saturated else '')
-                + (f', impl={self.impl!r}' if self.impl != 'torch' else ''))
+                + (f', impl={self.impl!r}' if self.impl != 'auto' else ''))

@@ -7,6 +7,7 @@ from torch import nn
 
 from mmdet_hoyer.models.layers import HoyerSpike, recompute_spikes
 from mmdet_hoyer.models.layers.hoyer_compiled import compile_unavailable_reason
+from mmdet_hoyer.models.layers.hoyer_cpu_kernel import cpu_kernel_unavailable_reason
 from mmdet_hoyer.models.layers.spike_recompute import is_recomputing
 
 
@@ -75,6 +76,9 @@ def run(net, x, recompute, dtype=torch.float32):
 @pytest.mark.parametrize('dtype', [torch.float32, torch.bfloat16, torch.float16])
 @pytest.mark.parametrize('impl', [
     'torch',
+    pytest.param('cpp', marks=pytest.mark.skipif(
+        cpu_kernel_unavailable_reason(torch.device('cpu')) is not None,
+        reason='the fused CPU kernels cannot be built here')),
     pytest.param('compile', marks=pytest.mark.skipif(
         compile_unavailable_reason(torch.device('cpu')) is not None,
         reason='torch.compile cannot build CPU kernels here'))])

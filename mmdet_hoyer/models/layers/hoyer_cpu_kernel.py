@@ -1,0 +1,102 @@
+"""The neuron's training step on the fused C++ CPU kernels (``HoyerSpike(impl='cpp')``, and
+``impl='auto'`` for CPU tensors).
+
+The eager step (:func:`~.hoyer_functional.hoyer_neuron_train`) makes about 6 passes over an
+activation-sized tensor forward and 7 backward, each a separate ATen kernel; a ReLU makes one
+each way. On a memory-bound CPU those passes are the SNN's extra training time
+(docs/benchmarks.md). Here (``mmdet_hoyer/ops/csrc/hoyer_spike_cpu.cpp``):
+
+* ``hoyer_moments`` reads ``z`` once, writes the bounded ``u = z/|θ|`` the backward needs and
+  reduces ``s1 = Σc``, ``s2 = Σc²`` and the saturated count of ``c = clamp(u, 0, 1)``;
+* then ``E = s2/s1`` (the fallback where ``s1 = 0``, as :func:`~.hoyer_functional.hoyer_extremum`)
+  and one pass writes the spikes ``1[u ≥ E]`` — in the same operator call; in distributed
+  training the moments are all-reduced first and ``E`` and the spikes are formed in Python, as
+  in the eager step;
+* ``hoyer_backward`` reads ``∂L/∂o`` and ``u`` once and writes ``∂L/∂z``, reducing θ's gradient:
+  the box-car surrogate ``scale·1[lower < u ≤ upper]``, the Hoyer-square regularizer's
+  ``(g1 + 2·g2·u)·1[0 < u < 1]`` and the chain through ``u = z/|θ|``.
+
+Two passes forward and one backward. ``u`` is the same float32 division as the eager step and
+every element-wise expression the same float32 operations, so the spikes and ``∂L/∂z`` equal the
+eager step's for the same ``E``; the sums are accumulated in float64 (more accurate than the
+eager float32 reductions), so ``E`` agrees to float32 rounding (tested against the eager step
+and the float64 reference).
+"""
+from typing import Callable, Optional, Tuple
+
+import torch
+from torch import Tensor
+
+from mmdet_hoyer.ops import hoyer_cpu_ops, hoyer_cpu_ops_unavailable_reason
+from .hoyer_functional import (batch_threshold, channel_view, keep_for_backward, saved_bounds,
+                               spike_map)
+
+
+def cpu_kernel_unavailable_reason(device: torch.device) -> Optional[str]:
+    """Why the fused CPU kernels cannot run on ``device`` tensors here, or ``None``."""
+    if device.type != 'cpu':
+        return f'the fused kernels are CPU kernels; got {device.type} tensors'
+    return hoyer_cpu_ops_unavailable_reason()
+
+
+class _HoyerNeuronTrainCPU(torch.autograd.Function):
+    """``_HoyerNeuronTrain`` (hoyer_functional.py) on the fused CPU kernels."""
+
+    @staticmethod
+    def forward(ctx, z: Tensor, theta_abs: Tensor, fallback: Tensor, per_channel: bool,
+                surrogate: Tuple[float, float, float], reg_theta_grad: bool, sync: bool,
+                exclude_saturated: bool, on_spikes: Optional[Callable]):
+        t = theta_abs.detach()
+        lo, hi = saved_bounds(surrogate)
+        ops = hoyer_cpu_ops()
+        if sync:  # the moments are summed over processes before E is formed (as eager)
+            u, s1, s2, n = ops.hoyer_moments.default(z.detach(), t, lo, hi, per_channel)
+            moments = (s1 - n, s2 - n) if exclude_saturated else (s1, s2)
+            e, thr = batch_threshold(moments, fallback, sync, z.dim())
+            spikes = spike_map(u, thr, z.dtype)
+        else:  # E and the spikes in the same call: one pass for u and the moments, one for o
+            spikes, u, e, s1, s2 = ops.hoyer_forward.default(
+                z.detach(), t, fallback.detach(), lo, hi, per_channel, exclude_saturated)
+            thr = channel_view(e, z.dim()) if on_spikes is not None else None
+        keep_for_backward(ctx, u, t, e, surrogate, reg_theta_grad, z.dtype)
+        if on_spikes is not None:
+            on_spikes(spikes, u, thr)
+        return spikes, e, s1, s2
+
+    @staticmethod
+    def backward(ctx, grad_o, _grad_e, g1, g2):
+        u, t = ctx.saved_tensors
+        scale, lower, upper = ctx.surrogate
+        if grad_o is None:
+            grad_o = torch.zeros_like(u, dtype=ctx.z_dtype)
+        elif grad_o.dtype != ctx.z_dtype:
+            grad_o = grad_o.to(ctx.z_dtype)
+        # g1, g2: the regularizer's ∂L/∂s1, ∂L/∂s2 (None without it)
+        grad_z, grad_t = hoyer_cpu_ops().hoyer_backward.default(
+            grad_o, u, t, scale, lower, upper, g1, g2, ctx.reg_theta_grad,
+            ctx.needs_input_grad[1])
+        return (grad_z if ctx.needs_input_grad[0] else None,
+                grad_t if ctx.needs_input_grad[1] else None,
+                None, None, None, None, None, None, None)
+
+
+def hoyer_neuron_train_cpu(z: Tensor,
+                           theta_abs: Tensor,
+                           fallback: Tensor,
+                           per_channel: bool = False,
+                           surrogate: Tuple[float, float, float] = (0.5, 0.0, 2.0),
+                           reg_theta_grad: bool = True,
+                           sync: bool = False,
+                           exclude_saturated: bool = False,
+                           on_spikes: Optional[Callable[[Tensor, Tensor, Tensor], None]] = None
+                           ) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
+    """:func:`~.hoyer_functional.hoyer_neuron_train` (same arguments and results) on the fused
+    CPU kernels: two passes over the activation forward, one backward."""
+    if z.device.type != 'cpu':
+        raise ValueError(f'hoyer_neuron_train_cpu: z must be a CPU tensor, got {z.device}')
+    if per_channel and z.dim() < 2:
+        raise ValueError(f'per-channel Hoyer statistics need an input with a channel '
+                         f'dimension (N, C, ...), got shape {tuple(z.shape)}')
+    return _HoyerNeuronTrainCPU.apply(z, theta_abs, fallback, bool(per_channel),
+                                      tuple(float(v) for v in surrogate), reg_theta_grad, sync,
+                                      exclude_saturated, on_spikes)

@@ -1,0 +1,83 @@
+"""The fused CPU operators (``torch.ops.mmdet_hoyer``) and their loader."""
+import pytest
+import torch
+
+from mmdet_hoyer.ops import build_directory, hoyer_cpu_ops_unavailable_reason
+from mmdet_hoyer.ops import hoyer_spike_cpu
+
+pytestmark = pytest.mark.skipif(hoyer_cpu_ops_unavailable_reason() is not None,
+                                reason='the fused CPU kernels cannot be built here')
+
+
+def test_moments_write_the_bounded_u_and_sum_in_float64():
+    ops = torch.ops.mmdet_hoyer
+    z = torch.tensor([-5.0, -0.5, 0.0, 0.3, 1.0, 1.7, 9.0, float('inf')] * 1001)
+    u, s1, s2, n = ops.hoyer_moments(z, torch.tensor(2.0), -2.0, 3.0, False)
+    assert u.dtype == torch.float32 and u.shape == z.shape
+    assert torch.equal(u, (z / 2.0).clamp(-2.0, 3.0))
+    c = (z.double() / 2).clamp(0, 1)
+    assert s1.shape == () and s1.item() == pytest.approx(c.sum().item(), rel=1e-6)
+    assert s2.item() == pytest.approx(c.square().sum().item(), rel=1e-6)
+    assert n.item() == (z / 2 >= 1).sum().item()
+    # per channel: one value per dim-1 index
+    zc = torch.randn(3, 5, 7, 2)
+    _, s1c, s2c, nc = ops.hoyer_moments(zc, torch.tensor(1.0), -1.0, 3.0, True)
+    cc = zc.double().clamp(0, 1)
+    assert s1c.shape == (5, )
+    torch.testing.assert_close(s1c.double(), cc.sum((0, 2, 3)), rtol=1e-6, atol=1e-6)
+    torch.testing.assert_close(s2c.double(), cc.square().sum((0, 2, 3)), rtol=1e-6, atol=1e-6)
+    assert torch.equal(nc, (zc >= 1).sum((0, 2, 3)).float())
+
+
+def test_forward_forms_the_extremum_with_fallback_and_the_spikes():
+    ops = torch.ops.mmdet_hoyer
+    one = torch.tensor(1.0)
+    z = torch.tensor([[0.5, 0.25, 1.5, -1.0], [-1.0, -2.0, -0.5, 0.0]]).reshape(2, 2, 2, 1)
+    # channel 0 of sample 0 and sample 1: c = {0.5, 0.25} ∪ {0, 0}; channel 1: {1, 0} ∪ {0, 0}
+    for dtype in (torch.float32, torch.bfloat16, torch.float16):
+        o, u, e, s1, s2 = ops.hoyer_forward(z.to(dtype), one, torch.tensor([0.3, 0.7]), -1.0,
+                                            3.0, True, False)
+        assert o.dtype == dtype and u.dtype == torch.float32
+        torch.testing.assert_close(e, torch.tensor([(0.25 + 0.0625) / 0.75, 1.0]))
+        assert torch.equal(o, (u >= e.reshape(1, 2, 1, 1)).to(dtype))
+    # the saturated value excluded: channel 1 has only c = 1 -> Σc - n = 0 -> the fallback
+    _, _, e, _, _ = ops.hoyer_forward(z, one, torch.tensor([0.3, 0.7]), -1.0, 3.0, True, True)
+    torch.testing.assert_close(e, torch.tensor([(0.25 + 0.0625) / 0.75, 0.7]))
+    # a silent layer: the fallback, no spike
+    o, _, e, s1, _ = ops.hoyer_forward(-torch.rand(2, 3, 4), one, torch.tensor(0.4), -1.0, 3.0,
+                                       False, False)
+    assert e.item() == pytest.approx(0.4) and s1.item() == 0 and o.sum() == 0
+
+
+def test_operator_input_errors_are_clear():
+    ops = torch.ops.mmdet_hoyer
+    one = torch.tensor(1.0)
+    with pytest.raises(RuntimeError, match=r'\|θ\| must be > 0'):
+        ops.hoyer_moments(torch.ones(4), torch.tensor(0.0), -1.0, 3.0, False)
+    with pytest.raises(RuntimeError, match=r'\|θ\| must be one number'):
+        ops.hoyer_moments(torch.ones(4), torch.ones(2), -1.0, 3.0, False)
+    with pytest.raises(RuntimeError, match=r'\(N, C, \.\.\.\)'):
+        ops.hoyer_moments(torch.ones(4), one, -1.0, 3.0, True)
+    with pytest.raises(RuntimeError, match='fallback extremum needs 1 or 3 values'):
+        ops.hoyer_forward(torch.ones(2, 3, 4), one, torch.ones(2), -1.0, 3.0, True, False)
+    with pytest.raises(RuntimeError, match='u must be float32'):
+        ops.hoyer_backward(torch.ones(4), torch.ones(4, dtype=torch.float64), one, 0.5, 0.0,
+                           2.0, None, None, True, True)
+    with pytest.raises(RuntimeError, match='grad_o has shape'):
+        ops.hoyer_backward(torch.ones(3), torch.ones(4), one, 0.5, 0.0, 2.0, None, None, True,
+                           True)
+    with pytest.raises(RuntimeError, match='need 3 values, got 2'):
+        ops.hoyer_backward(torch.ones(2, 3), torch.ones(2, 3), one, 0.5, 0.0, 2.0,
+                           torch.zeros(2), torch.zeros(2), True, True)
+    with pytest.raises(RuntimeError, match='same number of values'):
+        ops.hoyer_backward(torch.ones(2, 3), torch.ones(2, 3), one, 0.5, 0.0, 2.0,
+                           torch.zeros(3), torch.zeros(1), True, True)
+
+
+def test_loader_reports_a_missing_compiler_and_keys_the_build_by_torch(monkeypatch, tmp_path):
+    monkeypatch.setenv('CXX', 'no-such-compiler-xyz')
+    reason = hoyer_spike_cpu._build_and_load.__wrapped__()
+    assert 'no C++ compiler' in reason and 'no-such-compiler-xyz' in reason
+    monkeypatch.setenv('MMDET_HOYER_CACHE', str(tmp_path))
+    d = build_directory()
+    assert d.parent == tmp_path / 'ops' and torch.__version__.split('+')[0] in d.name
