@@ -35,18 +35,36 @@ def test_forward_forms_the_extremum_with_fallback_and_the_spikes():
     z = torch.tensor([[0.5, 0.25, 1.5, -1.0], [-1.0, -2.0, -0.5, 0.0]]).reshape(2, 2, 2, 1)
     # channel 0 of sample 0 and sample 1: c = {0.5, 0.25} ∪ {0, 0}; channel 1: {1, 0} ∪ {0, 0}
     for dtype in (torch.float32, torch.bfloat16, torch.float16):
-        o, u, e, s1, s2 = ops.hoyer_forward(z.to(dtype), one, torch.tensor([0.3, 0.7]), -1.0,
-                                            3.0, True, False)
+        o, u, e, s1, s2, h, sums = ops.hoyer_forward(z.to(dtype), one, torch.tensor([0.3, 0.7]),
+                                                     -1.0, 3.0, True, False, None, 0.1)
         assert o.dtype == dtype and u.dtype == torch.float32
         torch.testing.assert_close(e, torch.tensor([(0.25 + 0.0625) / 0.75, 1.0]))
         assert torch.equal(o, (u >= e.reshape(1, 2, 1, 1)).to(dtype))
-    # the saturated value excluded: channel 1 has only c = 1 -> Σc - n = 0 -> the fallback
-    _, _, e, _, _ = ops.hoyer_forward(z, one, torch.tensor([0.3, 0.7]), -1.0, 3.0, True, True)
+        # H = (Σc)²/Σc² over all channels, and the sums kept for its gradient
+        assert torch.equal(sums, torch.tensor([1.75, 1.3125]))
+        assert h.item() == pytest.approx(1.75**2 / 1.3125, rel=1e-7)
+    # the saturated value excluded: channel 1 has only c = 1 -> Σc - n = 0 -> the fallback;
+    # the running estimate is updated in place after E is formed from it
+    running = torch.tensor([0.3, 0.7])
+    _, _, e, _, _, _, _ = ops.hoyer_forward(z, one, running, -1.0, 3.0, True, True, running,
+                                            0.25)
     torch.testing.assert_close(e, torch.tensor([(0.25 + 0.0625) / 0.75, 0.7]))
-    # a silent layer: the fallback, no spike
-    o, _, e, s1, _ = ops.hoyer_forward(-torch.rand(2, 3, 4), one, torch.tensor(0.4), -1.0, 3.0,
-                                       False, False)
-    assert e.item() == pytest.approx(0.4) and s1.item() == 0 and o.sum() == 0
+    torch.testing.assert_close(running, 0.75 * torch.tensor([0.3, 0.7]) + 0.25 * e)
+    # a silent layer: the fallback, no spike, H = 0
+    o, _, e, s1, _, h, _ = ops.hoyer_forward(-torch.rand(2, 3, 4), one, torch.tensor(0.4), -1.0,
+                                             3.0, False, False, None, 0.1)
+    assert e.item() == pytest.approx(0.4) and s1.item() == 0 and o.sum() == 0 and h.item() == 0
+
+
+@pytest.mark.parametrize('dtype', [torch.float32, torch.bfloat16, torch.float16])
+def test_spike_map_equals_the_eager_compare(dtype):
+    ops = torch.ops.mmdet_hoyer
+    u = torch.randn(3, 5, 37, 41)
+    u[0, 0, 0, :3] = torch.tensor([0.5, float('nan'), float('inf')])
+    e = torch.rand(5)
+    for thr in (e, e.reshape(1, 5, 1, 1), e[:1], e[0]):
+        expect = torch.ge(u, thr.reshape(1, -1, 1, 1) if thr.numel() > 1 else thr).to(dtype)
+        assert torch.equal(ops.hoyer_spike_map(u, thr, dtype), expect)
 
 
 def test_operator_input_errors_are_clear():
@@ -59,19 +77,25 @@ def test_operator_input_errors_are_clear():
     with pytest.raises(RuntimeError, match=r'\(N, C, \.\.\.\)'):
         ops.hoyer_moments(torch.ones(4), one, -1.0, 3.0, True)
     with pytest.raises(RuntimeError, match='fallback extremum needs 1 or 3 values'):
-        ops.hoyer_forward(torch.ones(2, 3, 4), one, torch.ones(2), -1.0, 3.0, True, False)
+        ops.hoyer_forward(torch.ones(2, 3, 4), one, torch.ones(2), -1.0, 3.0, True, False, None,
+                          0.1)
+    with pytest.raises(RuntimeError, match='running estimate must be a contiguous float32'):
+        ops.hoyer_forward(torch.ones(2, 3, 4), one, torch.ones(3), -1.0, 3.0, True, False,
+                          torch.ones(3, dtype=torch.float16), 0.1)
+    with pytest.raises(RuntimeError, match='1 value or one per channel'):
+        ops.hoyer_spike_map(torch.ones(2, 3, 4), torch.ones(2), torch.float32)
     with pytest.raises(RuntimeError, match='u must be float32'):
         ops.hoyer_backward(torch.ones(4), torch.ones(4, dtype=torch.float64), one, 0.5, 0.0,
-                           2.0, None, None, True, True)
+                           2.0, None, None, None, None, True, True)
     with pytest.raises(RuntimeError, match='grad_o has shape'):
-        ops.hoyer_backward(torch.ones(3), torch.ones(4), one, 0.5, 0.0, 2.0, None, None, True,
-                           True)
+        ops.hoyer_backward(torch.ones(3), torch.ones(4), one, 0.5, 0.0, 2.0, None, None, None,
+                           None, True, True)
     with pytest.raises(RuntimeError, match='need 3 values, got 2'):
         ops.hoyer_backward(torch.ones(2, 3), torch.ones(2, 3), one, 0.5, 0.0, 2.0,
-                           torch.zeros(2), torch.zeros(2), True, True)
+                           torch.zeros(2), torch.zeros(2), None, None, True, True)
     with pytest.raises(RuntimeError, match='same number of values'):
         ops.hoyer_backward(torch.ones(2, 3), torch.ones(2, 3), one, 0.5, 0.0, 2.0,
-                           torch.zeros(3), torch.zeros(1), True, True)
+                           torch.zeros(3), torch.zeros(1), None, None, True, True)
 
 
 def test_loader_reports_a_missing_compiler_and_keys_the_build_by_torch(monkeypatch, tmp_path):

@@ -9,8 +9,11 @@ random boxes), the three detectors built from the config take turns (round robin
 of the machine hit all alike): (a) spiking YOLOv3 with ``HoyerSpike`` + the regularizer hook's
 term, (a′) the same with saved-spike recomputation (what ``SpikeRecomputeHook`` does), (b) the ANN twin (BN + ReLU), (c) the same network with ``MultiStepLIF`` run for T steps
 (time folded into the batch, BPTT, predictions averaged over time before the loss). A training
-step is forward + loss + backward + AdamW step. Reported: median step time after warm-up,
-memory, and the eval (predict, with NMS) time of (a) and (b).
+step is forward + loss + backward + AdamW step. Reported: median step time after warm-up, the
+ratio to the ANN (median over rounds of each step over the ANN's step of the same round, so a
+drift of the machine's speed cancels), memory, and the eval (predict, with NMS) time of (a) and
+(b). (a'') repeats (a') with the eager reference neuron (``impl='torch'``) when the configured
+implementation is another one, so a fused neuron's gain is measured in the same run.
 
 Memory: on CUDA the peak allocated memory of a step (``torch.cuda.max_memory_allocated``);
 on CPU, where PyTorch has no allocator statistics, the bytes of tensors autograd saves for
@@ -235,6 +238,10 @@ def run(args):
     return dict(
         impl=resolved_impl(spike, args.device),
         train={k: statistics.median(v) for k, v in times.items()}, memory=mems,
+        # each model's step over the ANN's step of the same round, median over rounds: a drift
+        # of the machine's speed during the run (seen on shared 2-core machines) cancels out
+        ratio={k: statistics.median(a / b for a, b in zip(v, times['ann']))
+               for k, v in times.items()},
         faults={k: statistics.median(v) for k, v in faults.items()},
         eval={k: statistics.median(v) for k, v in eval_times.items()})
 
@@ -254,12 +261,13 @@ def markdown(res, args) -> str:
     dev = torch.cuda.get_device_name() if args.device.startswith('cuda') else \
         f'CPU ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)'
     row = lambda label, k: (  # noqa: E731
-        f'| {label} | {tr[k] * 1e3:.0f} | {tr[k] / tr["ann"]:.2f}× | '
+        f'| {label} | {tr[k] * 1e3:.0f} | {res["ratio"][k]:.2f}× | '
         f'{mem[k] / 2**20:.0f} | {mem[k] / mem["ann"]:.2f}× | {pf[k] / 1e3:.1f} k | '
         + (f'{ev[k] * 1e3:.0f} | {ev[k] / ev["ann"]:.2f}× |' if k in ev else '- | - |'))
     lines = [
         f'Config `{args.config}`, batch {args.batch_size} × {args.size}² px, device {dev}, '
-        f'median of {args.steps} steps after {args.warmup} warm-up, models alternating; '
+        f'median of {args.steps} steps after {args.warmup} warm-up, models alternating '
+        '(train ×ANN: median over rounds of the step time over the ANN\'s in the same round); '
         f'HoyerSpike impl {res["impl"]!r}; torch {torch.__version__}.', '',
         f'| model | train step (ms) | ×ANN | {mem_name} (MiB) | ×ANN | page faults / step '
         '| eval step (ms) | ×ANN |',

@@ -28,8 +28,8 @@ import torch
 from torch import Tensor
 
 from mmdet_hoyer.ops import hoyer_cpu_ops, hoyer_cpu_ops_unavailable_reason
-from .hoyer_functional import (batch_threshold, channel_view, keep_for_backward, saved_bounds,
-                               spike_map)
+from .hoyer_functional import (batch_threshold, channel_view, hoyer_square, keep_for_backward,
+                               saved_bounds, spike_map, update_running)
 
 
 def cpu_kernel_unavailable_reason(device: torch.device) -> Optional[str]:
@@ -39,13 +39,25 @@ def cpu_kernel_unavailable_reason(device: torch.device) -> Optional[str]:
     return hoyer_cpu_ops_unavailable_reason()
 
 
+def _rebuild_spike_map(u: Tensor, threshold: Tensor, dtype: torch.dtype) -> Tensor:
+    """``1[u ≥ threshold]`` in ``dtype`` (the forward's spike pass; bit-equal to
+    :func:`~.hoyer_functional.spike_map`); the eager map for what the kernel does not take."""
+    if u.device.type != 'cpu' or u.dtype != torch.float32:
+        return spike_map(u, threshold, dtype)
+    return hoyer_cpu_ops().hoyer_spike_map.default(u, threshold, dtype)
+
+
 class _HoyerNeuronTrainCPU(torch.autograd.Function):
-    """``_HoyerNeuronTrain`` (hoyer_functional.py) on the fused CPU kernels."""
+    """``_HoyerNeuronTrain`` (hoyer_functional.py) on the fused CPU kernels, also returning
+    ``H = hoyer_square(s1, s2)`` with its gradient folded into this function's backward (no
+    separate autograd graph for the regularizer) and, given ``running``, updating the running
+    estimate in the same call."""
 
     @staticmethod
     def forward(ctx, z: Tensor, theta_abs: Tensor, fallback: Tensor, per_channel: bool,
                 surrogate: Tuple[float, float, float], reg_theta_grad: bool, sync: bool,
-                exclude_saturated: bool, on_spikes: Optional[Callable]):
+                exclude_saturated: bool, on_spikes: Optional[Callable],
+                running: Optional[Tensor], momentum: float):
         t = theta_abs.detach()
         lo, hi = saved_bounds(surrogate)
         ops = hoyer_cpu_ops()
@@ -54,30 +66,39 @@ class _HoyerNeuronTrainCPU(torch.autograd.Function):
             moments = (s1 - n, s2 - n) if exclude_saturated else (s1, s2)
             e, thr = batch_threshold(moments, fallback, sync, z.dim())
             spikes = spike_map(u, thr, z.dtype)
-        else:  # E and the spikes in the same call: one pass for u and the moments, one for o
-            spikes, u, e, s1, s2 = ops.hoyer_forward.default(
-                z.detach(), t, fallback.detach(), lo, hi, per_channel, exclude_saturated)
+            h = hoyer_square(s1, s2)
+            sums = torch.stack([s1.sum(), s2.sum()])
+            if running is not None:
+                update_running(running, e.reshape(running.shape), momentum)
+        else:  # one call: u and the moments, E, H, the running update, the spikes
+            spikes, u, e, s1, s2, h, sums = ops.hoyer_forward.default(
+                z.detach(), t, fallback.detach(), lo, hi, per_channel, exclude_saturated,
+                running, momentum)
             thr = channel_view(e, z.dim()) if on_spikes is not None else None
         keep_for_backward(ctx, u, t, e, surrogate, reg_theta_grad, z.dtype)
-        if on_spikes is not None:
-            on_spikes(spikes, u, thr)
-        return spikes, e, s1, s2
+        ctx.sums = sums
+        if on_spikes is not None:  # spike-map recomputation rebuilds with the one-pass kernel
+            on_spikes(spikes, u, thr, rebuild=_rebuild_spike_map)
+        return spikes, e, s1, s2, h
 
     @staticmethod
-    def backward(ctx, grad_o, _grad_e, g1, g2):
+    def backward(ctx, grad_o, _grad_e, g1, g2, grad_h):
         u, t = ctx.saved_tensors
         scale, lower, upper = ctx.surrogate
         if grad_o is None:
             grad_o = torch.zeros_like(u, dtype=ctx.z_dtype)
         elif grad_o.dtype != ctx.z_dtype:
             grad_o = grad_o.to(ctx.z_dtype)
-        # g1, g2: the regularizer's ∂L/∂s1, ∂L/∂s2 (None without it)
+        if g1 is not None and g2 is not None and g1.shape != g2.shape:
+            g1, g2 = torch.broadcast_tensors(g1, g2)
+        # g1, g2: ∂L/∂s1, ∂L/∂s2; grad_h: ∂L/∂H (the kernel adds ∂H/∂s1, ∂H/∂s2 from the sums)
         grad_z, grad_t = hoyer_cpu_ops().hoyer_backward.default(
-            grad_o, u, t, scale, lower, upper, g1, g2, ctx.reg_theta_grad,
+            grad_o, u, t, scale, lower, upper, g1, g2, grad_h,
+            ctx.sums if grad_h is not None else None, ctx.reg_theta_grad,
             ctx.needs_input_grad[1])
         return (grad_z if ctx.needs_input_grad[0] else None,
                 grad_t if ctx.needs_input_grad[1] else None,
-                None, None, None, None, None, None, None)
+                None, None, None, None, None, None, None, None, None)
 
 
 def hoyer_neuron_train_cpu(z: Tensor,
@@ -88,15 +109,29 @@ def hoyer_neuron_train_cpu(z: Tensor,
                            reg_theta_grad: bool = True,
                            sync: bool = False,
                            exclude_saturated: bool = False,
-                           on_spikes: Optional[Callable[[Tensor, Tensor, Tensor], None]] = None
-                           ) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
+                           on_spikes: Optional[Callable[..., None]] = None,
+                           with_hoyer: bool = False,
+                           running: Optional[Tensor] = None,
+                           momentum: float = 0.1) -> Tuple[Tensor, ...]:
     """:func:`~.hoyer_functional.hoyer_neuron_train` (same arguments and results) on the fused
-    CPU kernels: two passes over the activation forward, one backward."""
+    CPU kernels: two passes over the activation forward, one backward.
+
+    With ``with_hoyer=True`` it returns ``(o, E, s1, s2, H)``, ``H = hoyer_square(s1, s2)``
+    (the layer's regularizer term, Eq. 3), whose gradient this function's backward adds to the
+    moments' — the value and gradient of :func:`~.hoyer_functional.hoyer_square` on the
+    returned moments, without its small autograd graph per layer and step. With ``running``
+    (float32, 1 or C values) the running estimate is updated in place in the same call,
+    ``running ← (1 − momentum)·running + momentum·E`` (:func:`~.hoyer_functional.update_running`;
+    ``fallback`` may be a view of it: ``E`` is formed first). ``on_spikes`` is called as
+    ``on_spikes(o, u, E, rebuild=f)`` (:func:`~.spike_recompute.register_spikes`), ``f`` the
+    kernel's one-pass spike map.
+    """
     if z.device.type != 'cpu':
         raise ValueError(f'hoyer_neuron_train_cpu: z must be a CPU tensor, got {z.device}')
     if per_channel and z.dim() < 2:
         raise ValueError(f'per-channel Hoyer statistics need an input with a channel '
                          f'dimension (N, C, ...), got shape {tuple(z.shape)}')
-    return _HoyerNeuronTrainCPU.apply(z, theta_abs, fallback, bool(per_channel),
-                                      tuple(float(v) for v in surrogate), reg_theta_grad, sync,
-                                      exclude_saturated, on_spikes)
+    out = _HoyerNeuronTrainCPU.apply(z, theta_abs, fallback, bool(per_channel),
+                                     tuple(float(v) for v in surrogate), reg_theta_grad, sync,
+                                     exclude_saturated, on_spikes, running, float(momentum))
+    return out if with_hoyer else out[:4]

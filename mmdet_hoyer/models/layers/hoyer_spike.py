@@ -208,17 +208,29 @@ class HoyerSpike(nn.Module):
                     f'HoyerSpike(mode="channel") was built for {self.running_extremum.numel()} '
                     f'channels and got an input with {z.shape[1]} (shape {tuple(z.shape)})')
             self.running_extremum = torch.ones(z.shape[1], device=z.device)
-        running = self.running_extremum if per_channel else self.running_extremum.reshape(())
+        fallback = self.running_extremum if per_channel else self.running_extremum.reshape(())
         # inside recompute_spikes the layer reading the spikes stores this neuron's u instead
         returns_spikes = self.warmup_alpha == 0.0
-        spikes, e, s1, s2 = self._train_step_fn(z)(
-            z, theta_abs, running, per_channel, self.surrogate,
-            reg_theta_grad=not self.detach_threshold, sync=self._sync_now(),
-            exclude_saturated=self.exclude_saturated,
-            on_spikes=register_spikes if returns_spikes and is_recomputing() else None)
-        self.hoyer_loss = hoyer_square(s1, s2) if self.regularize else None
-        update_running(self.running_extremum, e.reshape(self.running_extremum.shape),
-                       self.momentum)
+        step_fn = self._train_step_fn(z)
+        kwargs = dict(reg_theta_grad=not self.detach_threshold, sync=self._sync_now(),
+                      exclude_saturated=self.exclude_saturated,
+                      on_spikes=register_spikes if returns_spikes and is_recomputing() else None)
+        in_place = self.running_extremum.dtype == torch.float32  # what the kernel updates
+        if step_fn is hoyer_neuron_train_cpu:
+            # the fused step returns H (gradient folded into its own backward) and updates the
+            # running estimate in the same call
+            spikes, e, s1, s2, h = step_fn(
+                z, theta_abs, fallback, per_channel, self.surrogate, with_hoyer=True,
+                running=self.running_extremum if in_place else None, momentum=self.momentum,
+                **kwargs)
+            self.hoyer_loss = h if self.regularize else None
+        else:
+            spikes, e, s1, s2 = step_fn(z, theta_abs, fallback, per_channel, self.surrogate,
+                                        **kwargs)
+            self.hoyer_loss = hoyer_square(s1, s2) if self.regularize else None
+        if step_fn is not hoyer_neuron_train_cpu or not in_place:
+            update_running(self.running_extremum, e.reshape(self.running_extremum.shape),
+                           self.momentum)
         if self.record_stats:
             self.last_firing_rate = firing_rate(spikes.detach())
             self.last_extremum = e.detach().mean()

@@ -335,13 +335,32 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> hoyer_moments(
   return moments(z, theta_value(theta_abs), lo, hi, layout_of(z, per_channel), per_channel);
 }
 
-// The whole training forward of one process: (spikes in z's dtype, u, E, s1, s2).
+// spikes = 1[u ≥ thr[channel]] over the layout's runs, in spikes' dtype.
+void write_spikes(const at::Tensor& u, const float* thr, const Layout& l, at::Tensor& spikes) {
+  const bool avx2 = use_avx2();
+  AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, spikes.scalar_type(), "hoyer_spikes", [&] {
+    const float* up = u.const_data_ptr<float>();
+    scalar_t* op = spikes.mutable_data_ptr<scalar_t>();
+    parallel_runs(l, [&](int64_t b, int64_t end, int64_t c, int) {
+#if defined(__x86_64__)
+      if (avx2) return spike_run_avx2<scalar_t>(up, op, b, end, thr[c]);
+#endif
+      spike_run_base<scalar_t>(up, op, b, end, thr[c]);
+    });
+  });
+}
+
+// The whole training forward of one process: (spikes in z's dtype, u, E, s1, s2, H, sums).
 // E = Σc²/Σc of the batch (less the saturated count n in both sums when exclude_saturated),
 // the fallback (running estimate) where Σc = 0, clamped to [EXTREMUM_EPS, 1]: the float32
-// operations of hoyer_functional.hoyer_extremum. Spikes o = 1[u ≥ E].
-std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> hoyer_forward(
-    const at::Tensor& z_in, const at::Tensor& theta_abs, const at::Tensor& fallback_in,
-    double lo, double hi, bool per_channel, bool exclude_saturated) {
+// operations of hoyer_functional.hoyer_extremum. Spikes o = 1[u ≥ E]. H = S1²/S2 (0 when
+// S2 = 0), S = the moments summed over channels (hoyer_functional.hoyer_square); sums = (S1, S2)
+// for H's gradient in hoyer_backward. With `running`, the running estimate is updated in place
+// after E is formed: running ← (1 − m)·running + m·E (hoyer_functional.update_running).
+std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor>
+hoyer_forward(const at::Tensor& z_in, const at::Tensor& theta_abs, const at::Tensor& fallback_in,
+              double lo, double hi, bool per_channel, bool exclude_saturated,
+              const std::optional<at::Tensor>& running, double momentum) {
   const at::Tensor z = checked_input(z_in, "hoyer_forward");
   const Layout l = layout_of(z, per_channel);
   auto [u, s1, s2, n] = moments(z, theta_value(theta_abs), lo, hi, l, per_channel);
@@ -349,30 +368,56 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> hoyer_for
   TORCH_CHECK(fallback.numel() == 1 || fallback.numel() == l.channels,
               "hoyer_forward: the fallback extremum needs 1 or ", l.channels, " values, got ",
               fallback.numel());
+  if (running.has_value())
+    TORCH_CHECK(running->scalar_type() == at::kFloat && running->is_contiguous() &&
+                    running->numel() == l.channels && running->device().is_cpu(),
+                "hoyer_forward: the running estimate must be a contiguous float32 CPU tensor "
+                "with ", l.channels, " values");
   at::Tensor e = at::empty(s1.sizes(), s1.options());
   const float *p1 = s1.const_data_ptr<float>(), *p2 = s2.const_data_ptr<float>(),
               *pn = n.const_data_ptr<float>(), *pf = fallback.const_data_ptr<float>();
   float* pe = e.mutable_data_ptr<float>();
+  double sum1 = 0, sum2 = 0;
   for (int64_t c = 0; c < l.channels; ++c) {
     const float m1 = exclude_saturated ? p1[c] - pn[c] : p1[c];
     const float m2 = exclude_saturated ? p2[c] - pn[c] : p2[c];
     float v = m1 > 0.f ? m2 / std::max(m1, EXTREMUM_EPS) : pf[fallback.numel() > 1 ? c : 0];
     v = v < EXTREMUM_EPS ? EXTREMUM_EPS : v;
     pe[c] = v > 1.f ? 1.f : v;
+    sum1 += p1[c];
+    sum2 += p2[c];
   }
+  if (running.has_value()) {  // after every E is formed: the fallback may be this buffer
+    float* pr = running->mutable_data_ptr<float>();
+    const float keep = static_cast<float>(1.0 - momentum), w = static_cast<float>(momentum);
+    for (int64_t c = 0; c < l.channels; ++c) pr[c] = pr[c] * keep + w * pe[c];
+  }
+  at::Tensor sums = at::empty({2}, s1.options());
+  float* ps = sums.mutable_data_ptr<float>();
+  ps[0] = static_cast<float>(sum1);
+  ps[1] = static_cast<float>(sum2);
+  at::Tensor h = at::empty({}, s1.options());
+  h.mutable_data_ptr<float>()[0] = ps[1] > 0.f ? (ps[0] * ps[0]) / ps[1] : 0.f;
   at::Tensor spikes = at::empty(z.sizes(), z.options());
-  const bool avx2 = use_avx2();
-  AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, z.scalar_type(), "hoyer_spikes", [&] {
-    const float* up = u.const_data_ptr<float>();
-    scalar_t* op = spikes.mutable_data_ptr<scalar_t>();
-    parallel_runs(l, [&](int64_t b, int64_t end, int64_t c, int) {
-#if defined(__x86_64__)
-      if (avx2) return spike_run_avx2<scalar_t>(up, op, b, end, pe[c]);
-#endif
-      spike_run_base<scalar_t>(up, op, b, end, pe[c]);
-    });
-  });
-  return {spikes, u, e, s1, s2};
+  write_spikes(u, pe, l, spikes);
+  return {spikes, u, e, s1, s2, h, sums};
+}
+
+// o = 1[u ≥ threshold] in dtype: the spike map rebuilt from the saved u (spike_recompute.py).
+// threshold: one value, or one per channel (dim 1 of u), in any shape.
+at::Tensor hoyer_spike_map(const at::Tensor& u_in, const at::Tensor& threshold,
+                           at::ScalarType dtype) {
+  const at::Tensor u = checked_input(u_in, "hoyer_spike_map");
+  TORCH_CHECK(u.scalar_type() == at::kFloat, "hoyer_spike_map: u must be float32, got ",
+              u.scalar_type());
+  const at::Tensor thr = threshold.to(at::kFloat).contiguous();
+  const bool per_channel = thr.numel() > 1;
+  TORCH_CHECK(!per_channel || (u.dim() >= 2 && u.size(1) == thr.numel()),
+              "hoyer_spike_map: the threshold needs 1 value or one per channel of u (shape ",
+              u.sizes(), "), got ", thr.numel());
+  at::Tensor spikes = at::empty(u.sizes(), u.options().dtype(dtype));
+  write_spikes(u, thr.const_data_ptr<float>(), layout_of(u, per_channel), spikes);
+  return spikes;
 }
 
 float reg_value(const std::optional<at::Tensor>& g, int64_t c, bool per_channel) {
@@ -384,7 +429,8 @@ float reg_value(const std::optional<at::Tensor>& g, int64_t c, bool per_channel)
 std::tuple<at::Tensor, at::Tensor> hoyer_backward(
     const at::Tensor& grad_o_in, const at::Tensor& u_in, const at::Tensor& theta_abs,
     double scale, double lower, double upper, const std::optional<at::Tensor>& g1_in,
-    const std::optional<at::Tensor>& g2_in, bool reg_theta_grad, bool need_t) {
+    const std::optional<at::Tensor>& g2_in, const std::optional<at::Tensor>& grad_h,
+    const std::optional<at::Tensor>& sums, bool reg_theta_grad, bool need_t) {
   const at::Tensor grad_o = checked_input(grad_o_in, "hoyer_backward");
   const at::Tensor u = checked_input(u_in, "hoyer_backward");
   TORCH_CHECK(u.scalar_type() == at::kFloat, "hoyer_backward: u must be float32, got ",
@@ -392,7 +438,21 @@ std::tuple<at::Tensor, at::Tensor> hoyer_backward(
   TORCH_CHECK(grad_o.sizes() == u.sizes(), "hoyer_backward: grad_o has shape ", grad_o.sizes(),
               ", u has ", u.sizes());
   const float t = theta_value(theta_abs);
-  const bool has_reg = g1_in.has_value() || g2_in.has_value();
+  // H = S1²/S2 (hoyer_forward): ∂H/∂s1[c] = 2·S1/S2, ∂H/∂s2[c] = −S1²/S2² for every channel,
+  // in the float32 operations autograd applies to hoyer_functional.hoyer_square (0 if S2 = 0)
+  float h1 = 0.f, h2 = 0.f;
+  const bool has_h = grad_h.has_value() && sums.has_value();
+  if (has_h) {
+    TORCH_CHECK(grad_h->numel() == 1 && sums->numel() == 2 && sums->scalar_type() == at::kFloat,
+                "hoyer_backward: grad_h must be one value and sums (S1, S2) two float32 values");
+    const float gh = grad_h->to(at::kFloat).item<float>();
+    const float* ps = sums->const_data_ptr<float>();
+    if (ps[1] > 0.f) {
+      h1 = (gh / ps[1]) * (2.f * ps[0]);
+      h2 = -gh * (ps[0] * ps[0]) / (ps[1] * ps[1]);
+    }
+  }
+  const bool has_reg = g1_in.has_value() || g2_in.has_value() || has_h;
   std::optional<at::Tensor> g1, g2x2;
   int64_t k = 1;
   for (const auto* g : {&g1_in, &g2_in})
@@ -421,8 +481,9 @@ std::tuple<at::Tensor, at::Tensor> hoyer_backward(
     const float* up = u.const_data_ptr<float>();
     scalar_t* gzp = grad_z.mutable_data_ptr<scalar_t>();
     parallel_runs(l, [&](int64_t b, int64_t e, int64_t c, int th) {
-      // r2 = 2·g2 (exact in float32, as the eager 2.0 * g2.float())
-      const float r1 = reg_value(g1, c, per_channel), r2 = 2.f * reg_value(g2x2, c, per_channel);
+      // r2 = 2·g2 (exact in float32, as the eager 2.0 * g2.float()); H's part added to both
+      const float r1 = reg_value(g1, c, per_channel) + h1;
+      const float r2 = 2.f * (reg_value(g2x2, c, per_channel) + h2);
 #if defined(__x86_64__)
       if (avx2) return backward_run_avx2<scalar_t>(gp, up, gzp, b, e, args, r1, r2, &partial[th]);
 #endif
@@ -442,14 +503,18 @@ TORCH_LIBRARY(mmdet_hoyer, m) {
   m.def("hoyer_moments(Tensor z, Tensor theta_abs, float lo, float hi, bool per_channel) "
         "-> (Tensor, Tensor, Tensor, Tensor)");
   m.def("hoyer_forward(Tensor z, Tensor theta_abs, Tensor fallback, float lo, float hi, "
-        "bool per_channel, bool exclude_saturated) -> (Tensor, Tensor, Tensor, Tensor, Tensor)");
+        "bool per_channel, bool exclude_saturated, Tensor(a!)? running, float momentum) "
+        "-> (Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor)");
+  m.def("hoyer_spike_map(Tensor u, Tensor threshold, ScalarType dtype) -> Tensor");
   m.def("hoyer_backward(Tensor grad_o, Tensor u, Tensor theta_abs, float scale, float lower, "
-        "float upper, Tensor? g1, Tensor? g2, bool reg_theta_grad, bool need_t) "
+        "float upper, Tensor? g1, Tensor? g2, Tensor? grad_h, Tensor? sums, "
+        "bool reg_theta_grad, bool need_t) "
         "-> (Tensor, Tensor)");
 }
 
 TORCH_LIBRARY_IMPL(mmdet_hoyer, CPU, m) {
   m.impl("hoyer_moments", &hoyer_moments);
   m.impl("hoyer_forward", &hoyer_forward);
+  m.impl("hoyer_spike_map", &hoyer_spike_map);
   m.impl("hoyer_backward", &hoyer_backward);
 }

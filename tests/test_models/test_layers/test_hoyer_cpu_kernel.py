@@ -121,6 +121,52 @@ def test_window_edges_and_gradients_match_float64_reference(dtype, reg_theta_gra
         torch.testing.assert_close(flat_g[idx], scale * grad_o.double().flatten()[idx], **tol)
 
 
+@pytest.mark.parametrize('per_channel', [False, True])
+@pytest.mark.parametrize('reg_theta_grad', [True, False])
+@pytest.mark.parametrize('use_moments', [False, True])
+def test_with_hoyer_equals_hoyer_square_of_the_moments(per_channel, reg_theta_grad,
+                                                       use_moments):
+    """``with_hoyer=True`` returns H and folds its gradient into the neuron's backward: the
+    same value and gradients as ``hoyer_square(s1, s2)`` on the returned moments (also when
+    the moments themselves feed another term)."""
+    g = torch.Generator().manual_seed(11)
+    z = torch.randn(2, 5, 9, 7, generator=g) * 1.2
+    grad_o = torch.randn(z.shape, generator=g)
+    fallback = torch.ones(5) if per_channel else torch.ones(())
+    res = []
+    for fused in (False, True):
+        zz = z.clone().requires_grad_()
+        th = torch.tensor(0.8, requires_grad=True)
+        out = hoyer_neuron_train_cpu(zz, th.abs(), fallback, per_channel,
+                                     reg_theta_grad=reg_theta_grad, with_hoyer=fused)
+        o, e, s1, s2 = out[:4]
+        h = out[4] if fused else hoyer_square(s1, s2)
+        loss = (o * grad_o).sum() + 0.3 * h
+        if use_moments:  # a per-channel term on the moments as well
+            loss = loss + (s1 * torch.linspace(0.1, 0.5, s1.numel()).reshape(s1.shape)).sum() \
+                - 0.01 * s2.sum()
+        loss.backward()
+        res.append((o, e, h.detach(), zz.grad, th.grad))
+    (o0, e0, h0, gz0, gt0), (o1, e1, h1, gz1, gt1) = res
+    assert torch.equal(o1, o0) and torch.equal(e1, e0)
+    # per channel the kernel sums the C moments in float64 (torch: a float32 sum): H may
+    # differ in the last bit
+    torch.testing.assert_close(h1, h0, rtol=1e-6, atol=0)
+    if not per_channel:
+        assert torch.equal(h1, h0)
+    torch.testing.assert_close(gz1, gz0, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(gt1, gt0, rtol=1e-5, atol=1e-5)
+
+
+def test_with_hoyer_on_a_silent_layer_is_zero_with_zero_gradient():
+    z = -torch.rand(2, 3, 4, 4)
+    zz = z.clone().requires_grad_()
+    o, e, s1, s2, h = hoyer_neuron_train_cpu(zz, torch.tensor(1.0), torch.ones(()),
+                                             with_hoyer=True)
+    (o.sum() + h).backward()
+    assert h.item() == 0 and torch.isfinite(zz.grad).all()
+
+
 def test_non_contiguous_and_infinite_inputs():
     torch.manual_seed(1)
     z = torch.randn(2, 6, 9, 9).permute(0, 1, 3, 2)  # a transposed view
@@ -197,6 +243,26 @@ def test_neuron_impl_switch_and_errors(monkeypatch):
     with pytest.raises(RuntimeError, match=r"impl='cpp' cannot run here: no C\+\+ compiler"):
         HoyerSpike(impl='cpp')(z.clone().requires_grad_())
     assert auto._train_step_fn(z) is hoyer_neuron_train
+
+
+@pytest.mark.parametrize('mode', ['layer', 'channel'])
+def test_running_estimate_is_updated_like_the_eager_neuron(mode):
+    """The fused step updates the running estimate in its own call (float32 buffers) or, for
+    another buffer dtype, in Python as the eager neuron does."""
+    torch.manual_seed(4)
+    batches = [torch.randn(2, 3, 4, 4) * s for s in (1.0, 0.5, 2.0)]
+    for dtype in (torch.float32, torch.float64):
+        neurons = {impl: HoyerSpike(mode=mode, momentum=0.3, impl=impl) for impl in ('torch',
+                                                                                  'cpp')}
+        for impl, neuron in neurons.items():
+            neuron(batches[0])  # 'channel' mode sizes its buffer at the first forward
+            neuron.running_extremum = neuron.running_extremum.to(dtype)
+            for z in batches[1:]:
+                neuron(z)
+        a, b = neurons['torch'].running_extremum, neurons['cpp'].running_extremum
+        assert b.dtype == dtype
+        torch.testing.assert_close(b, a, rtol=1e-6, atol=1e-7)
+        assert not torch.equal(b, torch.ones_like(b))
 
 
 @pytest.mark.parametrize('ramp', ['surrogate', 'relu'])
