@@ -10,23 +10,16 @@ from mmdet_hoyer.models.layers import hoyer_spike as hoyer_spike_module
 from mmdet_hoyer.models.layers.hoyer_cpu_kernel import (cpu_kernel_unavailable_reason,
                                                         hoyer_neuron_train_cpu)
 
+from test_hoyer_compiled import step as compiled_step
+
 pytestmark = pytest.mark.skipif(cpu_kernel_unavailable_reason(torch.device('cpu')) is not None,
                                 reason='the fused CPU kernels cannot be built here')
 DTYPES = [torch.float32, torch.bfloat16, torch.float16]
 
 
-def step(fn, z, grad_o, theta, per_channel, reg_theta_grad=True, exclude_saturated=False,
-         surrogate=(0.5, 0.0, 2.0), reg_weight=3.0):
-    zz = z.clone().requires_grad_()
-    th = theta.clone().requires_grad_()
-    fallback = torch.ones(z.shape[1]) if per_channel else torch.ones(())
-    o, e, s1, s2 = fn(zz, th.abs(), fallback, per_channel, surrogate, reg_theta_grad,
-                      exclude_saturated=exclude_saturated)
-    loss = (o * grad_o).float().sum()
-    if reg_weight:
-        loss = loss + reg_weight * hoyer_square(s1, s2)
-    loss.backward()
-    return o.detach(), e, zz.grad, th.grad, (s1.detach(), s2.detach())
+def step(fn, z, grad_o, theta, per_channel, reg_weight=3.0, **kw):
+    """One training step of ``fn`` (test_hoyer_compiled.step); ``reg_weight=0``: no regularizer."""
+    return compiled_step(fn, z, grad_o, theta, per_channel, reg_weight=reg_weight, **kw)
 
 
 @pytest.mark.parametrize('dtype', DTYPES)
@@ -263,24 +256,3 @@ def test_running_estimate_is_updated_like_the_eager_neuron(mode):
         assert b.dtype == dtype
         torch.testing.assert_close(b, a, rtol=1e-6, atol=1e-7)
         assert not torch.equal(b, torch.ones_like(b))
-
-
-@pytest.mark.parametrize('ramp', ['surrogate', 'relu'])
-@pytest.mark.parametrize('mode', ['layer', 'channel'])
-def test_warmup_mixes_are_the_same_with_the_fused_step(ramp, mode):
-    torch.manual_seed(3)
-    z = torch.randn(2, 4, 5, 5) * 1.3
-    results = []
-    for impl in ('torch', 'cpp'):
-        neuron = HoyerSpike(mode=mode, impl=impl)
-        neuron.regularize = True
-        neuron.warmup_alpha, neuron.warmup_ramp = 0.4, ramp
-        zz = z.clone().requires_grad_()
-        out = neuron(zz)
-        ((out * torch.linspace(-1, 1, out.numel()).reshape(out.shape)).sum()
-         + neuron.hoyer_loss).backward()
-        results.append((out.detach(), zz.grad, neuron.threshold.grad))
-    (o0, gz0, gt0), (o1, gz1, gt1) = results
-    torch.testing.assert_close(o1, o0, rtol=1e-6, atol=1e-6)
-    torch.testing.assert_close(gz1, gz0, rtol=1e-5, atol=1e-5 * float(gz0.abs().max()))
-    torch.testing.assert_close(gt1, gt0, rtol=1e-4, atol=1e-6)

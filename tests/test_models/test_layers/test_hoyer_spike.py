@@ -4,6 +4,8 @@ from mmcv.cnn import ConvModule
 
 from mmdet.registry import MODELS
 from mmdet_hoyer.models.layers import HoyerSpike
+from mmdet_hoyer.models.layers.hoyer_compiled import compile_unavailable_reason
+from mmdet_hoyer.models.layers.hoyer_cpu_kernel import cpu_kernel_unavailable_reason
 
 
 def ref_extremum(z64, theta, per_channel=False):
@@ -123,3 +125,35 @@ def test_convmodule_accepts_hoyer_spike_act_cfg():
     out = conv(torch.randn(2, 3, 8, 8))
     assert set(out.unique().tolist()) <= {0.0, 1.0}
     assert isinstance(MODELS.build(dict(type='HoyerSpike', mode='channel')), HoyerSpike)
+
+
+FUSED_IMPLS = [
+    pytest.param('compile', marks=pytest.mark.skipif(
+        compile_unavailable_reason(torch.device('cpu')) is not None,
+        reason='torch.compile cannot build CPU kernels here')),
+    pytest.param('cpp', marks=pytest.mark.skipif(
+        cpu_kernel_unavailable_reason(torch.device('cpu')) is not None,
+        reason='the fused CPU kernels cannot be built here')),
+]
+
+
+@pytest.mark.parametrize('impl', FUSED_IMPLS)
+@pytest.mark.parametrize('ramp', ['surrogate', 'relu'])
+@pytest.mark.parametrize('mode', ['layer', 'channel'])
+def test_warmup_mixes_are_the_same_with_a_fused_step(impl, ramp, mode):
+    torch.manual_seed(3)
+    z = torch.randn(2, 4, 5, 5) * 1.3
+    results = []
+    for name in ('torch', impl):
+        neuron = HoyerSpike(mode=mode, impl=name)
+        neuron.regularize = True
+        neuron.warmup_alpha, neuron.warmup_ramp = 0.4, ramp
+        zz = z.clone().requires_grad_()
+        out = neuron(zz)
+        ((out * torch.linspace(-1, 1, out.numel()).reshape(out.shape)).sum()
+         + neuron.hoyer_loss).backward()
+        results.append((out.detach(), zz.grad, neuron.threshold.grad))
+    (o0, gz0, gt0), (o1, gz1, gt1) = results
+    torch.testing.assert_close(o1, o0, rtol=1e-6, atol=1e-6)
+    torch.testing.assert_close(gz1, gz0, rtol=1e-5, atol=1e-5 * float(gz0.abs().max()))
+    torch.testing.assert_close(gt1, gt0, rtol=1e-4, atol=1e-6)
