@@ -1,4 +1,8 @@
 """The fused CPU operators (``torch.ops.mmdet_hoyer``) and their loader."""
+import os
+import subprocess
+import sys
+
 import pytest
 import torch
 
@@ -105,3 +109,36 @@ def test_loader_reports_a_missing_compiler_and_keys_the_build_by_torch(monkeypat
     monkeypatch.setenv('MMDET_HOYER_CACHE', str(tmp_path))
     d = build_directory()
     assert d.parent == tmp_path / 'ops' and torch.__version__.split('+')[0] in d.name
+
+
+_ISA_SCRIPT = """
+import sys, torch
+from mmdet_hoyer.ops import hoyer_cpu_ops
+ops = hoyer_cpu_ops()
+g = torch.Generator().manual_seed(0)
+z = torch.randn(3, 5, 29, 31, generator=g) * 1.3
+grad = torch.randn(z.shape, generator=g)
+o, u, e, s1, s2, h, sums = ops.hoyer_forward(z, torch.tensor(0.9), torch.ones(5), -1.0, 3.0,
+                                             True, False, None, 0.1)
+gz, gt = ops.hoyer_backward(grad, u, torch.tensor(0.9), 0.5, 0.0, 2.0, torch.full((5,), 0.3),
+                            torch.full((5,), -0.2), torch.tensor(1.5), sums, True, True)
+torch.save(dict(o=o, u=u, e=e, s1=s1, s2=s2, h=h, gz=gz, gt=gt), sys.argv[1])
+"""
+
+
+def test_baseline_and_avx2_code_agree(tmp_path):
+    """The library holds a baseline (4-lane) and an AVX2 (8-lane) copy of each kernel and picks
+    one at run time; both give the same element-wise results bit for bit and the same sums up
+    to float32 rounding (``MMDET_HOYER_CPU_ISA=baseline`` forces the baseline copy)."""
+    results = {}
+    for isa in ('baseline', 'native'):
+        out = tmp_path / f'{isa}.pt'
+        env = dict(os.environ, MMDET_HOYER_CPU_ISA=isa)
+        subprocess.run([sys.executable, '-c', _ISA_SCRIPT, str(out)], env=env, check=True,
+                       capture_output=True, timeout=300)
+        results[isa] = torch.load(out)
+    a, b = results['baseline'], results['native']
+    for key in ('o', 'u', 'gz'):
+        assert torch.equal(a[key], b[key]), key
+    for key in ('e', 's1', 's2', 'h', 'gt'):
+        torch.testing.assert_close(a[key], b[key], rtol=1e-6, atol=1e-6)

@@ -13,6 +13,18 @@ from .hoyer_compiled import compile_unavailable_reason, hoyer_neuron_train_compi
 from .hoyer_cpu_kernel import cpu_kernel_unavailable_reason, hoyer_neuron_train_cpu
 from .spike_recompute import is_recomputing, register_spikes
 
+_FALLBACK_WARNED = set()
+
+
+def _warn_fallback_once(reason: str) -> None:
+    """Say once per process and reason that ``impl='auto'`` trains with the eager neuron."""
+    if reason not in _FALLBACK_WARNED:
+        _FALLBACK_WARNED.add(reason)
+        warnings.warn(f"HoyerSpike(impl='auto'): the fused CPU kernels cannot run here ({reason}); "
+                      "training with the eager neuron (same results, slower: docs/benchmarks.md)",
+                      stacklevel=3)
+
+
 #: |θ| is clamped to at least this value so that ``u = z/|θ|`` stays finite.
 THETA_EPS = 1e-4
 
@@ -172,7 +184,11 @@ class HoyerSpike(nn.Module):
         """The training-step function of ``impl`` for ``z``'s device."""
         impl = self.impl
         if impl == 'auto':
-            if z.device.type != 'cpu' or cpu_kernel_unavailable_reason(z.device) is not None:
+            if z.device.type != 'cpu':
+                return hoyer_neuron_train
+            reason = cpu_kernel_unavailable_reason(z.device)
+            if reason is not None:
+                _warn_fallback_once(reason)
                 return hoyer_neuron_train
             return hoyer_neuron_train_cpu
         if impl == 'torch':

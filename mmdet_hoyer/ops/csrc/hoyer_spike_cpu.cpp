@@ -26,6 +26,7 @@
 #include <torch/library.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <type_traits>
 #include <vector>
@@ -229,9 +230,14 @@ __attribute__((noinline, target("avx2"))) void backward_run_avx2(
 }
 #endif
 
+// AVX2 where the CPU has it; MMDET_HOYER_CPU_ISA=baseline forces the baseline code (tests).
 bool use_avx2() {
 #if defined(__x86_64__)
-  static const bool yes = __builtin_cpu_supports("avx2");
+  static const bool yes = [] {
+    const char* isa = std::getenv("MMDET_HOYER_CPU_ISA");
+    if (isa != nullptr && std::strcmp(isa, "baseline") == 0) return false;
+    return __builtin_cpu_supports("avx2") != 0;
+  }();
   return yes;
 #else
   return false;
