@@ -26,17 +26,29 @@ def build_directory() -> Path:
     return root / 'ops' / tag.replace('+', '_')
 
 
+def _build_search_path() -> Optional[str]:
+    """``PATH`` for the build, with the pip package's ``ninja`` when none is on ``PATH`` (a
+    virtualenv's ``bin`` is not on it unless activated, e.g. under ``.venv/bin/python``); None
+    when there is no ninja at all."""
+    path = os.environ.get('PATH', '')
+    if shutil.which('ninja') is not None:
+        return path
+    try:
+        import ninja
+    except ImportError:
+        return None
+    return os.pathsep.join([ninja.BIN_DIR, path]) if path else ninja.BIN_DIR
+
+
 @functools.lru_cache(maxsize=None)
 def _build_and_load() -> Optional[str]:
     """Compile (if needed) and load the library once per process; the reason it failed, or None."""
     cxx = os.environ.get('CXX', 'c++')
     if shutil.which(cxx) is None:
         return f'no C++ compiler ({cxx!r} not found) to build {SOURCE.name}'
-    if shutil.which('ninja') is None:
-        try:
-            import ninja  # noqa: F401  (the pip package puts the binary next to python)
-        except ImportError:
-            return f'ninja is needed to build {SOURCE.name} (pip install ninja)'
+    search_path = _build_search_path()
+    if search_path is None:
+        return f'ninja is needed to build {SOURCE.name} (pip install ninja)'
     try:
         # importing cpp_extension on a machine without CUDA logs 'No CUDA runtime is found': it
         # does not concern a CPU-only build, so keep it out of training logs
@@ -49,9 +61,17 @@ def _build_and_load() -> Optional[str]:
             log.setLevel(level)
         directory = build_directory()
         directory.mkdir(parents=True, exist_ok=True)
-        load(name=LIBRARY, sources=[str(SOURCE)], build_directory=str(directory),
-             extra_cflags=['-O3', '-DNDEBUG', '-fopenmp'], extra_ldflags=['-fopenmp'],
-             is_python_module=False, verbose=False)
+        path = os.environ.get('PATH')
+        os.environ['PATH'] = search_path  # torch runs `ninja` from PATH
+        try:
+            load(name=LIBRARY, sources=[str(SOURCE)], build_directory=str(directory),
+                 extra_cflags=['-O3', '-DNDEBUG', '-fopenmp'], extra_ldflags=['-fopenmp'],
+                 is_python_module=False, verbose=False)
+        finally:
+            if path is None:
+                os.environ.pop('PATH', None)
+            else:
+                os.environ['PATH'] = path
     except Exception as exc:  # a compiler error: report it, the caller decides what to do
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return f'building {SOURCE.name} failed ({first}); see {build_directory()}'

@@ -106,6 +106,12 @@ def test_loader_reports_a_missing_compiler_and_keys_the_build_by_torch(monkeypat
     monkeypatch.setenv('CXX', 'no-such-compiler-xyz')
     reason = hoyer_spike_cpu._build_and_load.__wrapped__()
     assert 'no C++ compiler' in reason and 'no-such-compiler-xyz' in reason
+    # no ninja on PATH (a virtualenv's bin is not on it unless activated): the pip package's
+    ninja = pytest.importorskip('ninja')
+    monkeypatch.setattr(hoyer_spike_cpu.shutil, 'which',
+                        lambda name, *a, **k: None if name == 'ninja' else '/usr/bin/' + name)
+    monkeypatch.setenv('PATH', '/nowhere')
+    assert hoyer_spike_cpu._build_search_path().split(os.pathsep) == [ninja.BIN_DIR, '/nowhere']
     monkeypatch.setenv('MMDET_HOYER_CACHE', str(tmp_path))
     d = build_directory()
     assert d.parent == tmp_path / 'ops' and torch.__version__.split('+')[0] in d.name

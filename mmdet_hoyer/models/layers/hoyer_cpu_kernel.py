@@ -6,15 +6,17 @@ activation-sized tensor forward and 7 backward, each a separate ATen kernel; a R
 each way. On a memory-bound CPU those passes are the SNN's extra training time
 (docs/benchmarks.md). Here (``mmdet_hoyer/ops/csrc/hoyer_spike_cpu.cpp``):
 
-* ``hoyer_moments`` reads ``z`` once, writes the bounded ``u = z/|θ|`` the backward needs and
-  reduces ``s1 = Σc``, ``s2 = Σc²`` and the saturated count of ``c = clamp(u, 0, 1)``;
-* then ``E = s2/s1`` (the fallback where ``s1 = 0``, as :func:`~.hoyer_functional.hoyer_extremum`)
-  and one pass writes the spikes ``1[u ≥ E]`` — in the same operator call; in distributed
-  training the moments are all-reduced first and ``E`` and the spikes are formed in Python, as
-  in the eager step;
+* ``hoyer_forward`` reads ``z`` once, writes the bounded ``u = z/|θ|`` the backward needs and
+  reduces ``s1 = Σc``, ``s2 = Σc²`` and the saturated count of ``c = clamp(u, 0, 1)``; then, in
+  the same operator call, ``E = s2/s1`` (the fallback where ``s1 = 0``, as
+  :func:`~.hoyer_functional.hoyer_extremum`), the regularizer ``H = (Σc)²/Σc²``, the running
+  update, and one pass writing the spikes ``1[u ≥ E]``. In distributed training
+  ``hoyer_moments`` returns the moments alone; they are all-reduced and ``E``, ``H`` and the
+  spikes are formed by the reference functions, as in the eager step;
 * ``hoyer_backward`` reads ``∂L/∂o`` and ``u`` once and writes ``∂L/∂z``, reducing θ's gradient:
   the box-car surrogate ``scale·1[lower < u ≤ upper]``, the Hoyer-square regularizer's
-  ``(g1 + 2·g2·u)·1[0 < u < 1]`` and the chain through ``u = z/|θ|``.
+  ``(g1 + 2·g2·u)·1[0 < u < 1]`` (``H``'s own gradient added to ``g1``, ``g2``) and the chain
+  through ``u = z/|θ|``.
 
 Two passes forward and one backward. ``u`` is the same float32 division as the eager step and
 every element-wise expression the same float32 operations, so the spikes and ``∂L/∂z`` equal the
@@ -71,9 +73,12 @@ class _HoyerNeuronTrainCPU(torch.autograd.Function):
             if running is not None:
                 update_running(running, e.reshape(running.shape), momentum)
         else:  # one call: u and the moments, E, H, the running update, the spikes
+            in_place = running is not None and running.dtype == torch.float32
             spikes, u, e, s1, s2, h, sums = ops.hoyer_forward.default(
                 z.detach(), t, fallback.detach(), lo, hi, per_channel, exclude_saturated,
-                running, momentum)
+                running if in_place else None, momentum)
+            if running is not None and not in_place:  # a buffer of another dtype
+                update_running(running, e.reshape(running.shape), momentum)
             thr = channel_view(e, z.dim()) if on_spikes is not None else None
         keep_for_backward(ctx, u, t, e, surrogate, reg_theta_grad, z.dtype)
         ctx.sums = sums
@@ -85,12 +90,6 @@ class _HoyerNeuronTrainCPU(torch.autograd.Function):
     def backward(ctx, grad_o, _grad_e, g1, g2, grad_h):
         u, t = ctx.saved_tensors
         scale, lower, upper = ctx.surrogate
-        if grad_o is None:
-            grad_o = torch.zeros_like(u, dtype=ctx.z_dtype)
-        elif grad_o.dtype != ctx.z_dtype:
-            grad_o = grad_o.to(ctx.z_dtype)
-        if g1 is not None and g2 is not None and g1.shape != g2.shape:
-            g1, g2 = torch.broadcast_tensors(g1, g2)
         # g1, g2: ∂L/∂s1, ∂L/∂s2; grad_h: ∂L/∂H (the kernel adds ∂H/∂s1, ∂H/∂s2 from the sums)
         grad_z, grad_t = hoyer_cpu_ops().hoyer_backward.default(
             grad_o, u, t, scale, lower, upper, g1, g2, grad_h,
@@ -120,7 +119,8 @@ def hoyer_neuron_train_cpu(z: Tensor,
     (the layer's regularizer term, Eq. 3), whose gradient this function's backward adds to the
     moments' — the value and gradient of :func:`~.hoyer_functional.hoyer_square` on the
     returned moments, without its small autograd graph per layer and step. With ``running``
-    (float32, 1 or C values) the running estimate is updated in place in the same call,
+    (1 or C values; float32 in the operator call, another dtype after it) the running estimate
+    is updated in place,
     ``running ← (1 − momentum)·running + momentum·E`` (:func:`~.hoyer_functional.update_running`;
     ``fallback`` may be a view of it: ``E`` is formed first). ``on_spikes`` is called as
     ``on_spikes(o, u, E, rebuild=f)`` (:func:`~.spike_recompute.register_spikes`), ``f`` the

@@ -13,18 +13,6 @@ from .hoyer_compiled import compile_unavailable_reason, hoyer_neuron_train_compi
 from .hoyer_cpu_kernel import cpu_kernel_unavailable_reason, hoyer_neuron_train_cpu
 from .spike_recompute import is_recomputing, register_spikes
 
-_FALLBACK_WARNED = set()
-
-
-def _warn_fallback_once(reason: str) -> None:
-    """Say once per process and reason that ``impl='auto'`` trains with the eager neuron."""
-    if reason not in _FALLBACK_WARNED:
-        _FALLBACK_WARNED.add(reason)
-        warnings.warn(f"HoyerSpike(impl='auto'): the fused CPU kernels cannot run here ({reason}); "
-                      "training with the eager neuron (same results, slower: docs/benchmarks.md)",
-                      stacklevel=3)
-
-
 #: |θ| is clamped to at least this value so that ``u = z/|θ|`` stays finite.
 THETA_EPS = 1e-4
 
@@ -188,7 +176,10 @@ class HoyerSpike(nn.Module):
                 return hoyer_neuron_train
             reason = cpu_kernel_unavailable_reason(z.device)
             if reason is not None:
-                _warn_fallback_once(reason)
+                # once per process and reason (warnings' default filter)
+                warnings.warn(f"HoyerSpike(impl='auto'): the fused CPU kernels cannot run here "
+                              f'({reason}); training with the eager neuron (same results, '
+                              'slower: docs/benchmarks.md)', stacklevel=2)
                 return hoyer_neuron_train
             return hoyer_neuron_train_cpu
         if impl == 'torch':
@@ -231,20 +222,17 @@ class HoyerSpike(nn.Module):
         kwargs = dict(reg_theta_grad=not self.detach_threshold, sync=self._sync_now(),
                       exclude_saturated=self.exclude_saturated,
                       on_spikes=register_spikes if returns_spikes and is_recomputing() else None)
-        in_place = self.running_extremum.dtype == torch.float32  # what the kernel updates
         if step_fn is hoyer_neuron_train_cpu:
             # the fused step returns H (gradient folded into its own backward) and updates the
             # running estimate in the same call
             spikes, e, s1, s2, h = step_fn(
                 z, theta_abs, fallback, per_channel, self.surrogate, with_hoyer=True,
-                running=self.running_extremum if in_place else None, momentum=self.momentum,
-                **kwargs)
+                running=self.running_extremum, momentum=self.momentum, **kwargs)
             self.hoyer_loss = h if self.regularize else None
         else:
             spikes, e, s1, s2 = step_fn(z, theta_abs, fallback, per_channel, self.surrogate,
                                         **kwargs)
             self.hoyer_loss = hoyer_square(s1, s2) if self.regularize else None
-        if step_fn is not hoyer_neuron_train_cpu or not in_place:
             update_running(self.running_extremum, e.reshape(self.running_extremum.shape),
                            self.momentum)
         if self.record_stats:

@@ -1,15 +1,17 @@
 // Fused CPU kernels of the one-time-step Hoyer spiking neuron's training step
 // (Datta, Liu & Beerel, arXiv 2212.10170; the readable reference is hoyer_functional.py).
 //
-//   hoyer_moments  : one pass over z -> u = clamp(z/|θ|, lo, hi) (float32, what backward reads)
-//                    and the extremum's moments s1 = Σc, s2 = Σc² and the saturated count
-//                    n = Σ1[u ≥ 1] of c = clamp(u, 0, 1), per layer or per channel
-//                    (the threshold equation E = Σc²/Σc is then formed in Python).
-//   hoyer_backward : one pass over (∂L/∂o, u) -> ∂L/∂z and θ's Σ ∂L/∂u·u: the box-car surrogate
-//                    scale·1[lower < u ≤ upper]·∂L/∂o plus the Hoyer-square regularizer's
-//                    (g1 + 2·g2·u)·1[0 < u < 1], chained through u = z/|θ|.
+//   hoyer_forward   : one pass over z -> u = clamp(z/|θ|, lo, hi) (float32, what backward reads)
+//                     and the moments s1 = Σc, s2 = Σc², n = Σ1[u ≥ 1] of c = clamp(u, 0, 1), per
+//                     layer or per channel; then E = Σc²/Σc (threshold equation), the Hoyer square
+//                     H = (Σc)²/Σc², the running-estimate update, and one pass for o = 1[u ≥ E].
+//   hoyer_moments   : the first pass alone (distributed training all-reduces the moments first).
+//   hoyer_spike_map : the spike pass alone (spike maps rebuilt in backward, spike_recompute.py).
+//   hoyer_backward  : one pass over (∂L/∂o, u) -> ∂L/∂z and θ's Σ ∂L/∂u·u: the box-car surrogate
+//                     scale·1[lower < u ≤ upper]·∂L/∂o plus the Hoyer-square regularizer's
+//                     (g1 + 2·g2·u)·1[0 < u < 1] (H's gradient included), chained through u = z/|θ|.
 //
-// The eager neuron runs these as 4 (forward) and 7 (backward) separate ATen passes over an
+// The eager neuron runs these as about 6 (forward) and 7 (backward) separate ATen passes over an
 // activation-sized tensor; on a memory-bound CPU the passes, not the arithmetic, are its cost.
 // Every element-wise expression is the eager one in the same float32 order (u is the same
 // correctly rounded division, so the spikes 1[u ≥ E] are bit-equal for the same E; no FMA
