@@ -18,10 +18,11 @@ setup:
 ## make the bundled demo set from scikit-learn's handwritten digits (no download)
 demo-data: setup
 	@test -f $(DATA)/annotations/instances_val.json && \
-		test -f $(DATA)/VOCdevkit/VOC2007/ImageSets/Main/val.txt || \
+		test -f $(DATA)/VOCdevkit/VOC2007/ImageSets/Main/val.txt && \
+		test -f $(DATA)/crops/meta/val.txt || \
 		$(PY) tools/dataset_converters/make_digits_detection.py --out-dir $(DATA)
 
-## stage 1: pretrain the spiking backbone on the training split's digit crops (~3 min)
+## stage 1: pretrain the spiking backbone on the training split's digit crops with MMPretrain (~3 min)
 demo-pretrain: demo-data
 	@test -f $(WORK)/demo_snn_cls/iter_800.pth || \
 		$(PY) tools/train.py $(CLS_SNN) --work-dir $(WORK)/demo_snn_cls

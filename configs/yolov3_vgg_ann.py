@@ -2,7 +2,13 @@
 # spiking neurons, and no Hoyer regularizer.
 _base_ = './yolov3_hoyer_vgg.py'
 
+# its backbone starts from torchvision's ImageNet weights (the ANN's stage 1), converted:
+pretrained = 'checkpoints/vgg16_bn_tv_hoyer.pth'
+pretrained_by = ('python tools/model_converters/torchvision2hoyer.py vgg16_bn-6c64b313.pth '
+                 'checkpoints/vgg16_bn_tv_hoyer.pth --arch vgg16_bn')
+
 relu = dict(_delete_=True, type='ReLU')  # replace the neuron config, keep nothing of it
 model = dict(
-    backbone=dict(act_cfg=relu), neck=dict(act_cfg=relu), bbox_head=dict(act_cfg=relu))
+    backbone=dict(act_cfg=relu, init_cfg=dict(checkpoint=pretrained)), neck=dict(act_cfg=relu),
+    bbox_head=dict(act_cfg=relu))
 custom_hooks = []

@@ -89,11 +89,14 @@ CLS_ITERS = 30
 
 
 def cls_options(data_root: str, work_dir: str) -> dict:
+    """--cfg-options for the demo's stage 1 (MMPretrain ImageClassifier) on the tiny set's box
+    crops (ImageNet layout, written by make_digits_detection), 1/8 width."""
     return {
         'work_dir': work_dir,
         'model.backbone.widen_factor': W,
+        'model.head.in_channels': int(512 * W),
         'train_dataloader.batch_size': 16,
-        **loader_options(data_root),
+        **loader_options(data_root + '/crops'),
         # long enough for BN running statistics (momentum 0.1) to leave their initial values:
         # after only a handful of iterations the eval-mode network is (almost) silent
         'train_cfg.max_iters': CLS_ITERS,

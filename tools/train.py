@@ -43,9 +43,9 @@ def main():
         cfg.resume, cfg.load_from = True, None
     elif args.resume is not None:
         cfg.resume, cfg.load_from = True, args.resume
-    try:
-        check_data_paths(cfg)
+    try:  # before building anything: the stage-1 checkpoint first, then the data
         check_pretrained_paths(cfg)
+        check_data_paths(cfg)
     except FileNotFoundError as e:  # a clear message, not a traceback
         raise SystemExit(f'error: {e}')
     if args.launcher == 'pytorch':

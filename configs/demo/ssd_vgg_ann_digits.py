@@ -2,6 +2,7 @@
 # spiking neurons, no Hoyer regularizer; backbone from the ANN's stage 1 (vgg_ann_digits_cls.py).
 _base_ = './ssd_hoyer_vgg_digits.py'
 
+pretrained_by = 'make demo-pretrain-ann'
 relu = dict(_delete_=True, type='ReLU')
 model = dict(
     backbone=dict(act_cfg=relu,

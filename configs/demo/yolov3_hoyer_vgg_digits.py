@@ -15,8 +15,11 @@ w = 0.25  # widen factor of the backbone
 wh = 0.5
 
 pretrained = 'work_dirs/demo_snn_cls/iter_800.pth'  # written by stage 1 (`make demo`)
+pretrained_by = 'make demo-pretrain'
 
 model = dict(
+    # stage 1's normalisation ([0, 255] -> [0, 1], RGB; hoyer_vgg_digits_cls.py)
+    data_preprocessor=dict(mean=[0, 0, 0], std=[255., 255., 255.]),
     backbone=dict(
         widen_factor=w,
         init_cfg=dict(type='Pretrained', checkpoint=pretrained, prefix='backbone.')),

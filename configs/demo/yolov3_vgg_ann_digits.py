@@ -3,6 +3,7 @@
 # (vgg_ann_digits_cls.py).
 _base_ = './yolov3_hoyer_vgg_digits.py'
 
+pretrained_by = 'make demo-pretrain-ann'
 relu = dict(_delete_=True, type='ReLU')  # replace the neuron config, keep nothing of it
 model = dict(
     backbone=dict(act_cfg=relu,

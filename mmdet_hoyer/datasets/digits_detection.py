@@ -14,6 +14,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
+from .imagenet_crops import coco_to_imagenet_crops
 from .voc_export import coco_to_voc
 
 CLASSES = tuple(str(i) for i in range(10))
@@ -94,10 +95,13 @@ def make_digits_detection(out_dir: str,
                           digit_range: Sequence[int] = (16, 44),
                           num_range: Sequence[int] = (2, 5),
                           splits: Optional[Sequence[str]] = None,
-                          voc: bool = True) -> Dict[str, str]:
+                          voc: bool = True,
+                          crops: bool = True) -> Dict[str, str]:
     """Write ``{out_dir}/{train,val}/*.jpg`` and ``{out_dir}/annotations/instances_{split}.json``,
     and (``voc=True``) the same images and boxes in VOC layout under ``{out_dir}/VOCdevkit/VOC2007``
-    (``ImageSets/Main/{train,val}.txt``, see :func:`~mmdet_hoyer.datasets.voc_export.coco_to_voc`).
+    (``ImageSets/Main/{train,val}.txt``, see :func:`~mmdet_hoyer.datasets.voc_export.coco_to_voc`),
+    and (``crops=True``) one square crop per box in ImageNet's layout under ``{out_dir}/crops``
+    (stage 1's classification set, :func:`~mmdet_hoyer.datasets.imagenet_crops.coco_to_imagenet_crops`).
 
     Args:
         out_dir: output directory (created).
@@ -150,4 +154,7 @@ def make_digits_detection(out_dir: str,
         written[split] = path
     if voc:
         coco_to_voc(out_dir, dict(written))
+    if crops:
+        coco_to_imagenet_crops(dict(written), {split: osp.join(out_dir, split) for split in written},
+                               osp.join(out_dir, 'crops'), classes=CLASSES)
     return written

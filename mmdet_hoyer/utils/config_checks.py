@@ -10,6 +10,9 @@ _LAYOUT_HINTS = {
     'VOCDataset': ('VOC layout: <data_root>/VOC2007/{JPEGImages/*.jpg,Annotations/*.xml,'
                    'ImageSets/Main/{trainval,test}.txt} (and VOC2012/ likewise) with data_root '
                    'the VOCdevkit directory (see README, "Datasets")'),
+    'ImageNet': ("MMPretrain's ImageNet layout: <data_root>/{train/<class>/*,val/*} and "
+                 '<data_root>/meta/{train,val}.txt ("<file> <label>" per line); the demo writes '
+                 'its box crops so with `make demo-data` (see docs/scale.md)'),
 }
 
 
@@ -71,8 +74,9 @@ def _pretrained_inits(cfg, path: str) -> Iterator[Tuple[str, dict]]:
 def check_pretrained_paths(cfg: Config) -> None:
     """Raise ``FileNotFoundError`` naming the field when a local ``Pretrained`` checkpoint (or
     ``load_from``, or a ``TeacherDistillHook``'s teacher) that training would load does not
-    exist. URLs and ``scheme://`` paths are
-    left to MMEngine (they cannot be checked offline)."""
+    exist. For the backbone's stage-1 checkpoint the message names the command that writes it
+    (the config's ``pretrained_by``) and how to start from random weights instead. URLs and
+    ``scheme://`` paths are left to MMEngine (they cannot be checked offline)."""
     found = list(_pretrained_inits(cfg.get('model'), 'model'))
     if cfg.get('load_from'):
         found.append(('load_from', dict(checkpoint=cfg.get('load_from'))))
@@ -91,7 +95,15 @@ def check_pretrained_paths(cfg: Config) -> None:
             continue
         if not osp.isfile(ckpt):
             field = where if where == 'load_from' else f'{where}.checkpoint'
+            if where == 'model.backbone.init_cfg':
+                how = (f'It is the stage-1 backbone this config starts from: produce it with '
+                       f'`{cfg.pretrained_by}`' if cfg.get('pretrained_by') else
+                       'It is the pretrained backbone this config starts from: produce it first')
+                raise FileNotFoundError(
+                    f'{field}: checkpoint {ckpt!r} does not exist (cwd {osp.abspath(".")}). '
+                    f'{how} (docs/scale.md), or start from random weights on purpose with '
+                    '--cfg-options model.backbone.init_cfg=None.')
             raise FileNotFoundError(
                 f'{field}: checkpoint {ckpt!r} does not exist (cwd {osp.abspath(".")}). '
                 'Produce it first (the demo pretrains its backbone with `make demo`, see README) '
-                f'or train from scratch with --cfg-options {where}=None.')
+                f'or train without it with --cfg-options {where}=None.')

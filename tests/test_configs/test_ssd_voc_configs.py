@@ -53,6 +53,7 @@ def test_spiking_ssd300_trains_and_predicts_with_spikes_everywhere(repo_root):
     cfg.model.neck.in_channels = levels[:2]
     cfg.model.neck.out_channels = levels
     cfg.model.bbox_head.in_channels = levels
+    cfg.model.backbone.init_cfg = None  # random weights: no stage-1 checkpoint in unit tests
     model = MODELS.build(cfg.model)
     model.init_weights()
     HOOKS.build(dict(type='HoyerRegularizerHook', loss_weight=1e-3)).before_run(

@@ -44,17 +44,39 @@ def test_test_split_checks_its_evaluator_too(repo_root, tiny_digits):
         check_data_paths(cfg, splits=('test', ))
 
 
-def test_train_cli_stops_with_the_message_not_a_traceback(repo_root, tmp_path):
+def train_cli(repo_root, tmp_path, config, *options):
     import subprocess
     import sys
-    proc = subprocess.run(
-        [sys.executable, f'{repo_root}/tools/train.py', f'{repo_root}/configs/yolov3_hoyer_vgg.py',
-         '--work-dir', str(tmp_path), '--cfg-options',
-         f'train_dataloader.dataset.data_root={tmp_path}/missing/'],
+    return subprocess.run(
+        [sys.executable, f'{repo_root}/tools/train.py', f'{repo_root}/configs/{config}',
+         '--work-dir', str(tmp_path), *(('--cfg-options', *options) if options else ())],
         capture_output=True, text=True, cwd=repo_root, timeout=300)
+
+
+def test_train_cli_stops_with_the_message_not_a_traceback(repo_root, tmp_path):
+    # a deliberate random start (init_cfg=None) passes the stage-1 check; the data does not
+    proc = train_cli(repo_root, tmp_path, 'yolov3_hoyer_vgg.py', 'model.backbone.init_cfg=None',
+                     f'train_dataloader.dataset.data_root={tmp_path}/missing/')
     assert proc.returncode != 0
     assert 'error: train_dataloader.dataset.data_root' in proc.stderr
     assert 'Traceback' not in proc.stderr
+
+
+@pytest.mark.parametrize('config,command', [
+    ('yolov3_hoyer_vgg.py', 'bash tools/dist_train.sh configs/pretrain/cls_hoyer_vgg16_in1k.py 8'),
+    ('ssd300_hoyer_vgg_voc0712.py', 'configs/pretrain/cls_hoyer_vgg16_in1k.py'),
+    ('faster-rcnn_hoyer-r50_fpn_1x_coco.py', 'configs/pretrain/cls_hoyer_resnet50_in1k.py 4'),
+    ('yolov3_vgg_ann.py', 'tools/model_converters/torchvision2hoyer.py'),
+])
+def test_missing_stage1_checkpoint_names_the_stage1_command(repo_root, tmp_path, config, command):
+    """Before anything is built: which checkpoint, the command that writes it, and how to
+    start from random weights on purpose."""
+    proc = train_cli(repo_root, tmp_path, config)
+    assert proc.returncode != 0 and 'Traceback' not in proc.stderr
+    err = proc.stderr.strip().splitlines()[-1]
+    assert err.startswith('error: model.backbone.init_cfg.checkpoint: checkpoint'), err
+    assert command in err and '--cfg-options model.backbone.init_cfg=None' in err
+    assert not any((tmp_path).iterdir())  # stopped before the runner made its work dir
 
 
 def test_missing_pretrained_backbone_is_named(repo_root, tmp_path):

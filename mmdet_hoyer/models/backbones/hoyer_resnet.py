@@ -9,6 +9,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmdet.registry import MODELS
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
+from .random_init import with_random_init
 
 
 class NormActConv(nn.Sequential):
@@ -112,7 +113,10 @@ class HoyerResNet(BaseModule):
         frozen_stages: -1 (none) .. 4; 0 freezes the stem, i freezes the stem and stages < i.
         conv_cfg, norm_cfg, act_cfg: as in MMCV's ``ConvModule``.
         norm_eval: keep BN layers in eval mode while training.
-        init_cfg: MMEngine init config (Kaiming convs, unit BN by default).
+        init_cfg: MMEngine init config, run after the random init (Kaiming convs, unit BN,
+            :func:`~.random_init.with_random_init`); None (default): random. Stage 2 loads a
+            stage-1 checkpoint with ``dict(type='Pretrained', prefix='backbone.',
+            checkpoint=...)``.
     """
 
     arch_settings = {
@@ -136,11 +140,8 @@ class HoyerResNet(BaseModule):
                  norm_cfg: ConfigType = dict(type='BN', requires_grad=True),
                  act_cfg: ConfigType = dict(type='HoyerSpike'),
                  norm_eval: bool = False,
-                 init_cfg: OptMultiConfig = [
-                     dict(type='Kaiming', layer='Conv2d'),
-                     dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
-                 ]) -> None:
-        super().__init__(init_cfg=init_cfg)
+                 init_cfg: OptMultiConfig = None) -> None:
+        super().__init__(init_cfg=with_random_init(init_cfg))
         if depth not in self.arch_settings:
             raise KeyError(f'HoyerResNet: invalid depth {depth!r}; expected one of '
                            f'{sorted(self.arch_settings)}')

@@ -87,10 +87,7 @@ class HoyerSSDVGG(HoyerVGG):
                  branch_gamma: Optional[float] = 0.2,
                  fc_shortcut: Optional[bool] = None,
                  cross_stage_shortcut: Optional[bool] = None,
-                 init_cfg: OptMultiConfig = [
-                     dict(type='Kaiming', layer='Conv2d'),
-                     dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
-                 ]) -> None:
+                 init_cfg: OptMultiConfig = None) -> None:
         if not isinstance(fc_channels, int) or fc_channels < 1:
             raise ValueError(f'HoyerSSDVGG: fc_channels must be an int >= 1, got {fc_channels!r}')
         for key, value in (('fc_shortcut', fc_shortcut),

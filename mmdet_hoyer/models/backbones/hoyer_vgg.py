@@ -10,6 +10,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from mmdet.registry import MODELS
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
 from ..layers.membrane_shortcut import MembraneShortcutStage, check_shortcut_args, unit_width
+from .random_init import with_random_init
 
 
 class ConvPoolNormAct(nn.Sequential):
@@ -76,7 +77,10 @@ class HoyerVGG(BaseModule):
             neuron sees ``pool(m_prev) + z`` (the pool the spikes take between the two convs,
             or none) instead of ``z`` alone. In VGG16 this is conv4_3 → conv5_1 (512 → 512),
             the only boundary of equal width. Still no added parameter or synaptic operation.
-        init_cfg: MMEngine init config (Kaiming convs, unit BN by default).
+        init_cfg: MMEngine init config, run after the random init (Kaiming convs, unit BN,
+            :func:`~.random_init.with_random_init`); None (default): random. Stage 2 loads a
+            stage-1 checkpoint with ``dict(type='Pretrained', prefix='backbone.',
+            checkpoint=...)``.
     """
 
     arch_settings = {
@@ -101,11 +105,8 @@ class HoyerVGG(BaseModule):
                  shortcut: str = 'membrane',
                  branch_gamma: Optional[float] = 0.2,
                  cross_stage_shortcut: bool = False,
-                 init_cfg: OptMultiConfig = [
-                     dict(type='Kaiming', layer='Conv2d'),
-                     dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
-                 ]) -> None:
-        super().__init__(init_cfg=init_cfg)
+                 init_cfg: OptMultiConfig = None) -> None:
+        super().__init__(init_cfg=with_random_init(init_cfg))
         name = type(self).__name__
         if depth not in self.arch_settings:
             raise KeyError(f'{name}: invalid depth {depth!r}; expected one of '

@@ -3,9 +3,8 @@ import warnings
 from typing import Optional
 
 import torch
+from mmengine.registry import MODELS
 from torch import Tensor, nn
-
-from mmdet.registry import MODELS
 
 from .hoyer_functional import (firing_rate, hoyer_neuron_train, hoyer_square, spike,
                                relu_warmup_mix, update_running, warmup_mix)
@@ -17,6 +16,9 @@ from .spike_recompute import is_recomputing, register_spikes
 THETA_EPS = 1e-4
 
 
+# registered in MMEngine's root registry, as MMCV registers its activation layers: every
+# OpenMMLab scope (mmdet, mmpretrain) finds it through its parent, so act_cfg=dict(type=
+# 'HoyerSpike') builds under any default scope (e.g. an mmpretrain pretraining config)
 @MODELS.register_module()
 class HoyerSpike(nn.Module):
     """One-time-step spiking neuron of Datta, Liu & Beerel (arXiv 2212.10170).

@@ -1,1 +1,0 @@
-from .metrics import *  # noqa: F401,F403

@@ -1,3 +1,0 @@
-from .classification_accuracy import ClassificationAccuracy
-
-__all__ = ['ClassificationAccuracy']

@@ -1,3 +1,0 @@
-from .backbone_classifier import BackboneClassifier
-
-__all__ = ['BackboneClassifier']
