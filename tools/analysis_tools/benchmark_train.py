@@ -56,6 +56,9 @@ def parse_args(argv=None):
     p.add_argument('--no-reference', action='store_true',
                    help="leave out row (a''), (a') with the eager reference neuron "
                    "(impl='torch'), which is otherwise run beside the configured impl")
+    p.add_argument('--no-eval', action='store_true',
+                   help='leave out the eval (predict + NMS) timing, e.g. where mmcv was built '
+                   'without the CUDA ops its NMS needs on a GPU (tools/analysis_tools/gpu_check.sh)')
     p.add_argument('--quick', action='store_true', help='2 steps, 1 warm-up, batch 2, 64 px')
     p.add_argument('--out', help='write the markdown table here (e.g. docs/benchmarks.md)')
     args = p.parse_args(argv)
@@ -230,7 +233,7 @@ def run(args):
             if mem is not None and (name not in mems or args.device.startswith('cuda')):
                 mems[name] = max(mems.get(name, 0), mem)
     eval_times = {k: [] for k in ('snn', 'ann')}
-    for i in range(args.warmup + args.steps):
+    for i in range(0 if args.no_eval else args.warmup + args.steps):
         for name in (('snn', 'ann') if i % 2 == 0 else ('ann', 'snn')):
             dt = eval_step(models[name], datas[name], args.device)
             if i >= args.warmup:
@@ -243,7 +246,7 @@ def run(args):
         ratio={k: statistics.median(a / b for a, b in zip(v, times['ann']))
                for k, v in times.items()},
         faults={k: statistics.median(v) for k, v in faults.items()},
-        eval={k: statistics.median(v) for k, v in eval_times.items()})
+        eval={k: statistics.median(v) for k, v in eval_times.items() if v})
 
 
 def resolved_impl(spike: dict, device: str) -> str:
