@@ -70,6 +70,7 @@ class HoyerSSDVGG(HoyerVGG):
         (:class:`HoyerVGG`). Both keep class information at stride 16 that the layout without
         them loses (docs/accuracy.md, hypothesis 7). ``None`` (default): on with
         ``shortcut='membrane'``, off with ``shortcut='none'``; True needs 'membrane'.
+        ``pool_on`` applies to the pools of stages 0-2 (pool4 and pool5 already pool spikes).
     """
 
     def __init__(self,
@@ -87,6 +88,7 @@ class HoyerSSDVGG(HoyerVGG):
                  branch_gamma: Optional[float] = 0.2,
                  fc_shortcut: Optional[bool] = None,
                  cross_stage_shortcut: Optional[bool] = None,
+                 pool_on: str = 'pre_activation',
                  init_cfg: OptMultiConfig = None) -> None:
         if not isinstance(fc_channels, int) or fc_channels < 1:
             raise ValueError(f'HoyerSSDVGG: fc_channels must be an int >= 1, got {fc_channels!r}')
@@ -108,7 +110,8 @@ class HoyerSSDVGG(HoyerVGG):
                          conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg,
                          norm_eval=norm_eval, ceil_mode=True, shortcut=shortcut,
                          branch_gamma=branch_gamma,
-                         cross_stage_shortcut=cross_stage_shortcut, init_cfg=init_cfg)
+                         cross_stage_shortcut=cross_stage_shortcut, pool_on=pool_on,
+                         init_cfg=init_cfg)
 
     def _make_stages(self, in_channels: int, conv_cfg: OptConfigType, norm_cfg: ConfigType,
                      act_cfg: ConfigType, ceil_mode: bool) -> nn.ModuleList:

@@ -13,32 +13,50 @@ from ..layers.membrane_shortcut import MembraneShortcutStage, check_shortcut_arg
 from .random_init import with_random_init
 
 
+#: where a VGG unit's 2×2 max pool sits (``pool_on`` of :class:`HoyerVGG`)
+POOL_ON = ('pre_activation', 'spikes')
+
+
 class ConvPoolNormAct(nn.Sequential):
     """[MaxPool 2×2 of the input] → Conv (3×3 by default, no bias) → [MaxPool 2×2] → norm →
-    activation, the authors' VGG unit.
+    activation [→ MaxPool 2×2], the authors' VGG unit.
 
-    Pooling before the norm and the neuron means the pooled *pre-activation* is thresholded,
-    so the block's output stays binary when the activation is a spiking neuron. ``pool_input``
-    pools the block's input instead (SSD's VGG, whose conv4_3 map is read before pool4): the
-    max of binary spikes is binary, so the conv still sees spikes.
+    ``pool_on='pre_activation'`` (the authors' order) pools the conv output before the norm and
+    the neuron: the pooled *pre-activation* is thresholded, so the block's output stays binary
+    when the activation is a spiking neuron. ``pool_on='spikes'`` pools after the neuron
+    (child ``pool_out``): the max of binary spikes is their OR, an exact sum-and-threshold in a
+    neuromorphic graph (NIR has no max pool of analog values). ``pool_input`` pools the
+    block's input instead (SSD's VGG, whose conv4_3 map is read before pool4): the max of
+    binary spikes is binary, so the conv still sees spikes. ``stream_pool`` (an average pool,
+    set by the backbone) is the pool an incoming membrane stream takes where the spikes were
+    max-pooled after the previous unit's neuron; the unit's own forward never runs it.
     """
 
     def __init__(self, in_channels: int, out_channels: int, pool: bool,
                  conv_cfg: OptConfigType, norm_cfg: ConfigType, act_cfg: ConfigType,
                  kernel_size: int = 3, dilation: int = 1, ceil_mode: bool = False,
-                 pool_input: bool = False) -> None:
+                 pool_input: bool = False, pool_on: str = 'pre_activation') -> None:
         layers = []
         if pool_input:
             layers.append(('pool_in', nn.MaxPool2d(kernel_size=2, stride=2, ceil_mode=ceil_mode)))
         layers.append(('conv', build_conv_layer(conv_cfg, in_channels, out_channels,
                                                 kernel_size, padding=dilation * (kernel_size // 2),
                                                 dilation=dilation, bias=False)))
-        if pool:
+        if pool and pool_on == 'pre_activation':
             layers.append(('pool', nn.MaxPool2d(kernel_size=2, stride=2, ceil_mode=ceil_mode)))
         layers.append(('bn', build_norm_layer(norm_cfg, out_channels)[1]))
         # mmdet's registry (not mmcv's root one) so HoyerSpike resolves without a default scope
         layers.append(('act', MODELS.build(act_cfg)))
+        if pool and pool_on == 'spikes':
+            layers.append(('pool_out', nn.MaxPool2d(kernel_size=2, stride=2,
+                                                    ceil_mode=ceil_mode)))
         super().__init__(OrderedDict(layers))
+
+    def forward(self, x: Tensor) -> Tensor:
+        for name, layer in self.named_children():
+            if name != 'stream_pool':
+                x = layer(x)
+        return x
 
 
 @MODELS.register_module()
@@ -77,6 +95,12 @@ class HoyerVGG(BaseModule):
             neuron sees ``pool(m_prev) + z`` (the pool the spikes take between the two convs,
             or none) instead of ``z`` alone. In VGG16 this is conv4_3 → conv5_1 (512 → 512),
             the only boundary of equal width. Still no added parameter or synaptic operation.
+        pool_on: where each stage's 2×2 max pool sits: ``'pre_activation'`` (default, the
+            authors' order: the conv output is pooled before BN and the neuron, and a membrane
+            stream is max-pooled with it) or ``'spikes'`` (after the neuron: the OR of the
+            spikes; a membrane stream crossing the pool is average-pooled). Only ``'spikes'``
+            is exactly expressible in NIR, which has no max pool of analog values
+            (tools/deployment/export_nir.py). Same parameters either way.
         init_cfg: MMEngine init config, run after the random init (Kaiming convs, unit BN,
             :func:`~.random_init.with_random_init`); None (default): random. Stage 2 loads a
             stage-1 checkpoint with ``dict(type='Pretrained', prefix='backbone.',
@@ -105,9 +129,13 @@ class HoyerVGG(BaseModule):
                  shortcut: str = 'membrane',
                  branch_gamma: Optional[float] = 0.2,
                  cross_stage_shortcut: bool = False,
+                 pool_on: str = 'pre_activation',
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(init_cfg=with_random_init(init_cfg))
         name = type(self).__name__
+        if pool_on not in POOL_ON:
+            raise ValueError(f'{name}: pool_on must be one of {POOL_ON}, got {pool_on!r}')
+        self.pool_on = pool_on
         if depth not in self.arch_settings:
             raise KeyError(f'{name}: invalid depth {depth!r}; expected one of '
                            f'{sorted(self.arch_settings)}')
@@ -163,7 +191,7 @@ class HoyerVGG(BaseModule):
                 blocks.append(ConvPoolNormAct(
                     prev, width, pool=pool_last[i] and j == num_convs - 1, conv_cfg=conv_cfg,
                     norm_cfg=norm_cfg, act_cfg=act_cfg, ceil_mode=ceil_mode,
-                    pool_input=pool_first_input[i] and j == 0))
+                    pool_input=pool_first_input[i] and j == 0, pool_on=self.pool_on))
                 prev = width
             stages.append(self._stage(blocks))
         return stages
@@ -182,6 +210,11 @@ class HoyerVGG(BaseModule):
                     isinstance(stage, MembraneShortcutStage) and \
                     unit_width(prev[-1]) == unit_width(stage[0]):
                 stage.stream_in = True
+                pooled = getattr(prev[-1], 'pool_out', None) or getattr(stage[0], 'pool_in', None)
+                if self.pool_on == 'spikes' and pooled is not None:
+                    # the spikes cross the stage boundary through a max pool (their OR); the
+                    # analog stream through the average pool of the same window
+                    stage[0].stream_pool = nn.AvgPool2d(2, 2, ceil_mode=pooled.ceil_mode)
 
     @property
     def out_channels(self) -> Tuple[int, ...]:

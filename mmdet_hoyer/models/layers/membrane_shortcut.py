@@ -11,6 +11,9 @@ of the same width ``k(j)``,
     m_j = pool_j(m_{k(j)}) + z_j   (m_j = z_j when no earlier unit has j's width),
     o_j = neuron(m_j),             z_j = BN(pool_j(conv_j(o_{j-1}))),
 
+(with a backbone's ``pool_on='spikes'`` a unit's pool follows its neuron instead, ``o_j =
+pool(neuron(m_j))``, and a stream crossing it is average-pooled),
+
 so every conv still reads the previous unit's binary spikes ``o`` and only the neurons' inputs
 change: no parameter and no synaptic operation is added (the sums are on the membrane, as a
 neuron integrates its inputs). ``pool_j`` is the unit's own 2×2 max pool (identity for units
@@ -18,7 +21,8 @@ without one). In a VGG stage ``k(j) = j − 1``; in YOLOv3's detection block (wi
 c) ``k(j) = j − 2``.
 
 A unit is an MMCV ``ConvModule`` (pre-activation ``unit(x, activate=False)``, neuron
-``unit.activate``) or an ``nn.Sequential`` whose last child is the neuron, named ``act``.
+``unit.activate``) or an ``nn.Sequential`` whose last child is the neuron, named ``act``, or
+the neuron followed by a max pool of its spikes, ``pool_out``.
 """
 from typing import List, Optional, Sequence, Tuple, Union
 
@@ -64,13 +68,22 @@ def unit_width(unit: nn.Module) -> Optional[int]:
 
 
 def pre_activation(unit: nn.Module, x: Tensor) -> Tensor:
-    """The unit's output before its neuron."""
+    """The unit's output before its neuron (its children up to ``act``; ``stream_pool`` is the
+    incoming stream's, not the unit's)."""
     if isinstance(unit, ConvModule):
         return unit(x, activate=False)
     for name, layer in unit.named_children():
-        if name != 'act':
+        if name == 'act':
+            break
+        if name != 'stream_pool':
             x = layer(x)
     return x
+
+
+def post_activation(unit: nn.Module, spikes: Tensor) -> Tensor:
+    """The unit's layers after its neuron (a max pool of the spikes, ``pool_out``), if any."""
+    pool = getattr(unit, 'pool_out', None)
+    return spikes if pool is None else pool(spikes)
 
 
 def neuron(unit: nn.Module) -> nn.Module:
@@ -88,20 +101,25 @@ def prepare_units(owner: str, units: Sequence[nn.Module]) -> None:
                 raise ValueError(f'{owner}: unit {i} (ConvModule) has no activation to receive '
                                  'the membrane shortcut (act_cfg is None)')
         else:
-            names = [n for n, _ in unit.named_children()]
-            if not names or names[-1] != 'act':
+            names = [n for n, _ in unit.named_children() if n != 'stream_pool']
+            if 'act' not in names or names[names.index('act') + 1:] not in ([], ['pool_out']):
                 raise ValueError(f"{owner}: unit {i} must be a ConvModule or end with a child "
-                                 f"named 'act' (the neuron), got children {names}")
+                                 f"named 'act' (the neuron), optionally followed by 'pool_out', "
+                                 f'got children {names}')
         if getattr(neuron(unit), 'inplace', False):
             neuron(unit).inplace = False
 
 
 def stream_pool(unit: nn.Module) -> Optional[nn.Module]:
-    """The pool a stream takes on its way into ``unit``: the unit's own pool (``pool``, after
-    its conv) or the pool of its input (``pool_in``); ``None`` when the unit keeps the
-    resolution."""
-    pool = getattr(unit, 'pool', None)
-    return pool if pool is not None else getattr(unit, 'pool_in', None)
+    """The pool a stream takes on its way into ``unit``: its ``stream_pool`` (an average pool
+    where the spikes were pooled after the previous neuron), else the unit's own pool
+    (``pool``, after its conv) or the pool of its input (``pool_in``); ``None`` when the unit
+    keeps the resolution."""
+    for name in ('stream_pool', 'pool', 'pool_in'):
+        pool = getattr(unit, name, None)
+        if pool is not None:
+            return pool
+    return None
 
 
 def membrane_forward(units: Sequence[nn.Module], links: Sequence[Optional[int]], x: Tensor,
@@ -121,7 +139,7 @@ def membrane_forward(units: Sequence[nn.Module], links: Sequence[Optional[int]],
             pool = stream_pool(unit)
             m = (pool(source) if pool is not None else source) + m
         membranes.append(m)
-        x = neuron(unit)(m)
+        x = post_activation(unit, neuron(unit)(m))
     return (x, membranes[-1]) if return_membrane else x
 
 

@@ -119,3 +119,45 @@ def test_membrane_shortcut_keeps_parameter_names_and_shapes():
     outs = mem(x)
     assert [o.shape for o in outs] == [o.shape for o in plain(x)]
     assert all(is_binary(o) for o in outs)
+
+
+def test_pool_on_spikes_equals_the_authors_order_on_the_plain_stack():
+    """Without shortcuts, max-pooling the spikes (their OR) is the same as thresholding the
+    max-pooled pre-activation wherever BN's scale is positive (monotone BN and threshold)."""
+    torch.manual_seed(0)
+    pre = HoyerVGG(widen_factor=0.125, shortcut='none', out_indices=(0, 2, 4))
+    post = HoyerVGG(widen_factor=0.125, shortcut='none', out_indices=(0, 2, 4), pool_on='spikes')
+    for m in pre.modules():
+        if isinstance(m, _BatchNorm):  # positive scales, statistics that make layers fire
+            m.weight.data.uniform_(0.5, 1.5)
+            m.bias.data.normal_(0, 0.5)
+            m.running_var.fill_(0.05)
+    x = torch.rand(2, 3, 64, 64)
+    post.load_state_dict(pre.state_dict())  # same parameter and buffer names and shapes
+    pre.eval(), post.eval()
+    for a, b in zip(pre(x), post(x)):
+        assert torch.equal(a, b) and a.sum() > 0
+
+
+def test_pool_on_spikes_with_membrane_shortcuts():
+    model = HoyerVGG(widen_factor=0.125, cross_stage_shortcut=True, pool_on='spikes')
+    unit = model.stages[2][-1]
+    assert [n for n, _ in unit.named_children()] == ['conv', 'bn', 'act', 'pool_out']
+    # conv4_3 -> conv5_1 crosses pool4: the spikes through the max pool, the membrane stream
+    # through the average pool of the same window
+    assert isinstance(model.stages[4][0].stream_pool, torch.nn.AvgPool2d)
+    seen = []
+    for m in model.modules():
+        if isinstance(m, torch.nn.Conv2d):
+            m.register_forward_pre_hook(lambda mod, args: seen.append(is_binary(args[0])))
+    outs = model(torch.rand(2, 3, 64, 64))
+    assert seen[0] is False and all(seen[1:]) and all(is_binary(o) for o in outs)
+    # the stage's last membrane is its stream plus the BN output, at full resolution; the
+    # spikes leave the stage through the max pool
+    stage = model.stages[1]
+    x = model.stages[0](torch.rand(2, 3, 64, 64))
+    spikes, membrane = stage(x, return_membrane=True)
+    assert membrane.shape[-1] == 2 * spikes.shape[-1]
+    assert torch.equal(spikes, torch.nn.functional.max_pool2d(stage[-1].act(membrane), 2))
+    with pytest.raises(ValueError, match='pool_on must be one of'):
+        HoyerVGG(pool_on='avg')
