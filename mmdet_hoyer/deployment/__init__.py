@@ -1,14 +1,20 @@
-"""Deployment: the eval-mode spiking detector as an ONNX graph, checked with onnxruntime."""
+"""Deployment: the eval-mode spiking detector as an ONNX graph (checked with onnxruntime) or a
+NIR graph (run in snnTorch, Norse and nirtorch)."""
 from .example_inputs import preprocess_images
 from .exportable_detector import (ExportableDetector, ExportError, check_exportable,
                                   fold_neurons, head_output_groups)
 from .onnx_check import (check_onnx, compare_detections, compare_spikes, onnx_session,
                          run_onnxruntime)
+from .nir_check import consumers_report
+from .nir_eval import evaluate_nir
+from .nir_graph import NIRExport, export_nir
+from .nir_run import CONSUMERS, GraphRunner
 from .onnx_eval import evaluate_onnx
 from .onnx_export import OPSET, export_onnx
 
 __all__ = [
-    'ExportableDetector', 'ExportError', 'OPSET', 'check_exportable', 'check_onnx',
+    'CONSUMERS', 'ExportableDetector', 'ExportError', 'GraphRunner', 'NIRExport', 'OPSET',
+    'check_exportable', 'check_onnx', 'consumers_report', 'evaluate_nir', 'export_nir',
     'compare_detections', 'compare_spikes', 'evaluate_onnx', 'export_onnx', 'fold_neurons',
     'head_output_groups', 'onnx_session', 'preprocess_images', 'run_onnxruntime'
 ]
