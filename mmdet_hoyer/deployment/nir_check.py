@@ -60,7 +60,8 @@ def check_consumer(model: nn.Module, wrapper: ExportableDetector, export: NIRExp
     outs, zs, pools = forced_run(wrapper, inputs, export, values)
     free_outs, _ = _run(wrapper, inputs)
     consumer_spikes = [values[export.spike_nodes[n]].numpy() for n in wrapper.spiking_layers]
-    thresholds = [wrapper.detector.get_submodule(n).threshold for n in wrapper.spiking_layers]
+    thresholds = [wrapper.detector.get_submodule(n).firing_threshold
+                  for n in wrapper.spiking_layers]
     spikes = compare_spikes(consumer_spikes, outs[n_head:], zs, thresholds,
                             wrapper.spiking_layers, tie_tol)
     pool_diff = {}

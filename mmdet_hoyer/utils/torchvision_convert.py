@@ -28,7 +28,6 @@ starting point for spiking training, measured against a spiking stage 1 in docs/
 """
 from typing import Dict, List, Tuple
 
-import torch
 from torch import Tensor
 
 ARCHS = ('vgg16_bn', 'resnet50')

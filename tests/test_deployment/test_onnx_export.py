@@ -72,7 +72,7 @@ def test_ssd_export_matches_pytorch(repo_root, tiny_digits, tmp_path):
     # the check can fail: a graph whose layer computes something else (here: a threshold off
     # by 0.05 in PyTorch's copy, as a wrong fold would be) is caught layer by layer
     layer = wrapper.detector.get_submodule(wrapper.spiking_layers[3])
-    layer.threshold += 0.05
+    layer.firing_threshold += 0.05
     bad = check_onnx(model, wrapper, path, inputs, samples)
     assert not bad['ok'] and bad['spikes']['non_tie_mismatches'] > 0
     assert bad['spikes']['layers'][3]['non_tie_mismatches'] > 0

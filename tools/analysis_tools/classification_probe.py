@@ -28,7 +28,7 @@ from sklearn.datasets import load_digits
 from mmdet_hoyer.analysis import FiringRateRecorder
 from mmdet_hoyer.engine.hooks.spike_warmup_hook import warmup_alpha
 from mmdet_hoyer.models.backbones import HoyerVGG
-from mmdet_hoyer.models.layers import HoyerSpike
+from mmdet_hoyer.models.layers import HoyerSpike, hoyer_layers, set_warmup
 from mmdet_hoyer.models.layers.membrane_shortcut import SHORTCUTS
 
 
@@ -118,10 +118,9 @@ def main():
         # noisy images share one batch, hence the same BN statistics and extrema
         probe = copy.deepcopy(backbone).train()
         outs = {}
-        for n, m in probe.named_modules():
-            if isinstance(m, HoyerSpike):
-                m.warmup_alpha = 0.0
-                m.register_forward_hook(lambda mod, i, o, n=n: outs.__setitem__(n, o))
+        set_warmup(probe, 0.0)
+        for n, m in hoyer_layers(probe):
+            m.register_forward_hook(lambda mod, i, o, n=n: outs.__setitem__(n, o))
         images = colorize(x[n_train:n_train + 64])
         noisy = images + 0.01 * torch.randn(images.shape, generator=gen)
         with torch.no_grad():
@@ -147,8 +146,7 @@ def main():
         if step == args.steps:
             break
         if args.warmup:
-            for _, m in spiking:
-                m.warmup_alpha = warmup_alpha(step, *args.warmup)
+            set_warmup(spiking, warmup_alpha(step, *args.warmup))
         idx = torch.randint(0, n_train, (args.batch_size, ), generator=gen)
         loss = F.cross_entropy(logits(colorize(x[idx])), y[idx])
         opt.zero_grad()

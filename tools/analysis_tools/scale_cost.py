@@ -40,9 +40,9 @@ from torch import nn
 
 import mmdet_hoyer  # noqa: F401
 from mmdet.registry import MODELS
-from mmdet_hoyer.analysis.operations import (AC_PJ, MAC_PJ, InputSpikeRecorder, dense_macs,
-                                             energy_report)
-from mmdet_hoyer.models.layers import HoyerSpike, recompute_spikes
+from mmdet_hoyer.analysis.operations import InputSpikeRecorder, dense_macs, energy_report
+from mmdet_hoyer.models.layers import (HoyerSpike, hoyer_layers, recompute_spikes, set_impl,
+                                       set_regularize, take_hoyer_terms)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 #: name -> (SNN config, ANN twin, test size (H, W), train size (H, W))
@@ -242,9 +242,7 @@ def training_step(model, optim, data, spiking: bool):
     if spiking:
         with recompute_spikes():  # what the configs' SpikeRecomputeHook does
             losses = model(**data, mode='loss')
-        losses['loss_hoyer'] = 1e-8 * torch.stack(
-            [m.hoyer_loss for m in model.modules()
-             if isinstance(m, HoyerSpike) and m.hoyer_loss is not None]).sum()
+        losses['loss_hoyer'] = 1e-8 * torch.stack(take_hoyer_terms(model)).sum()
     else:
         losses = model(**data, mode='loss')
     loss, _ = model.parse_losses(losses)
@@ -264,11 +262,10 @@ def measure_step(config: str, size, steps: int, warmup: int, threads: int, batch
     torch.manual_seed(0)
     cuda = device.startswith('cuda')
     model = build(config).to(device).train()
-    spiking = any(isinstance(m, HoyerSpike) for m in model.modules())
-    for m in model.modules():
-        if isinstance(m, HoyerSpike):
-            m.regularize = True  # what HoyerRegularizerHook switches on
-            m.impl = impl or m.impl
+    spiking = bool(hoyer_layers(model))
+    set_regularize(model, True)  # what HoyerRegularizerHook switches on
+    if impl:
+        set_impl(model, impl)
     optim = torch.optim.AdamW(model.parameters(), lr=1e-4)
     head = model.bbox_head if hasattr(model, 'bbox_head') else model.roi_head.bbox_head
     packed = demo_mm_inputs(batch, [(3, *size)] * batch, num_items=[3] * batch,

@@ -243,7 +243,8 @@ def _features_report(wrapper, export, inputs, consumers) -> dict:
         outs, zs, _ = forced_run(wrapper, inputs, export, values)
         spikes = compare_spikes(
             [values[export.spike_nodes[x]].numpy() for x in wrapper.spiking_layers], outs[n:],
-            zs, [wrapper.detector.get_submodule(x).threshold for x in wrapper.spiking_layers],
+            zs, [wrapper.detector.get_submodule(x).firing_threshold
+                 for x in wrapper.spiking_layers],
             wrapper.spiking_layers)
         head = [dict(name=name, max_abs_diff=float((o - t).abs().max()),
                      ok=bool(((o - t).abs() <= 1e-4 + 1e-3 * t.abs()).all()))

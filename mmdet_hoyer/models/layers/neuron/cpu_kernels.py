@@ -1,4 +1,5 @@
-"""Build and load the fused CPU kernels of the Hoyer neuron (``csrc/hoyer_spike_cpu.cpp``).
+"""Build and load the fused CPU kernels of the Hoyer neuron (``csrc/hoyer_spike_cpu.cpp``), the
+``cpp`` backend's operators (:mod:`.backend_cpp`).
 
 The kernels are compiled once per torch version and Python (``torch.utils.cpp_extension``, about
 20 s on 2 cores; ``make setup`` does it) into ``$MMDET_HOYER_CACHE/ops`` (default

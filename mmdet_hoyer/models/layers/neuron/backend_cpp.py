@@ -1,15 +1,15 @@
 """The neuron's training step on the fused C++ CPU kernels (``HoyerSpike(impl='cpp')``, and
 ``impl='auto'`` for CPU tensors).
 
-The eager step (:func:`~.hoyer_functional.hoyer_neuron_train`) makes about 6 passes over an
+The eager step (:func:`~.backend_torch.hoyer_neuron_train`) makes about 6 passes over an
 activation-sized tensor forward and 7 backward, each a separate ATen kernel; a ReLU makes one
 each way. On a memory-bound CPU those passes are the SNN's extra training time
-(docs/benchmarks.md). Here (``mmdet_hoyer/ops/csrc/hoyer_spike_cpu.cpp``):
+(docs/benchmarks.md). Here (``csrc/hoyer_spike_cpu.cpp``, built by :mod:`.cpu_kernels`):
 
 * ``hoyer_forward`` reads ``z`` once, writes the bounded ``u = z/|θ|`` the backward needs and
   reduces ``s1 = Σc``, ``s2 = Σc²`` and the saturated count of ``c = clamp(u, 0, 1)``; then, in
   the same operator call, ``E = s2/s1`` (the fallback where ``s1 = 0``, as
-  :func:`~.hoyer_functional.hoyer_extremum`), the regularizer ``H = (Σc)²/Σc²``, the running
+  :func:`~.functional.hoyer_extremum`), the regularizer ``H = (Σc)²/Σc²``, the running
   update, and one pass writing the spikes ``1[u ≥ E]``. In distributed training
   ``hoyer_moments`` returns the moments alone; they are all-reduced and ``E``, ``H`` and the
   spikes are formed by the reference functions, as in the eager step;
@@ -29,12 +29,13 @@ from typing import Callable, Optional, Tuple
 import torch
 from torch import Tensor
 
-from mmdet_hoyer.ops import hoyer_cpu_ops, hoyer_cpu_ops_unavailable_reason
-from .hoyer_functional import (batch_threshold, channel_view, hoyer_square, keep_for_backward,
-                               saved_bounds, spike_map, update_running)
+from .cpu_kernels import hoyer_cpu_ops, hoyer_cpu_ops_unavailable_reason
+from .functional import (batch_threshold, channel_view, hoyer_square, keep_for_backward,
+                         saved_bounds, spike_map, update_running)
+from .step import StepResult, check_step_args
 
 
-def cpu_kernel_unavailable_reason(device: torch.device) -> Optional[str]:
+def unavailable_reason(device: torch.device) -> Optional[str]:
     """Why the fused CPU kernels cannot run on ``device`` tensors here, or ``None``."""
     if device.type != 'cpu':
         return f'the fused kernels are CPU kernels; got {device.type} tensors'
@@ -43,14 +44,14 @@ def cpu_kernel_unavailable_reason(device: torch.device) -> Optional[str]:
 
 def _rebuild_spike_map(u: Tensor, threshold: Tensor, dtype: torch.dtype) -> Tensor:
     """``1[u ≥ threshold]`` in ``dtype`` (the forward's spike pass; bit-equal to
-    :func:`~.hoyer_functional.spike_map`); the eager map for what the kernel does not take."""
+    :func:`~.functional.spike_map`); the eager map for what the kernel does not take."""
     if u.device.type != 'cpu' or u.dtype != torch.float32:
         return spike_map(u, threshold, dtype)
     return hoyer_cpu_ops().hoyer_spike_map.default(u, threshold, dtype)
 
 
 class _HoyerNeuronTrainCPU(torch.autograd.Function):
-    """``_HoyerNeuronTrain`` (hoyer_functional.py) on the fused CPU kernels, also returning
+    """``_HoyerNeuronTrain`` (backend_torch.py) on the fused CPU kernels, also returning
     ``H = hoyer_square(s1, s2)`` with its gradient folded into this function's backward (no
     separate autograd graph for the regularizer) and, given ``running``, updating the running
     estimate in the same call."""
@@ -112,26 +113,34 @@ def hoyer_neuron_train_cpu(z: Tensor,
                            with_hoyer: bool = False,
                            running: Optional[Tensor] = None,
                            momentum: float = 0.1) -> Tuple[Tensor, ...]:
-    """:func:`~.hoyer_functional.hoyer_neuron_train` (same arguments and results) on the fused
+    """:func:`~.backend_torch.hoyer_neuron_train` (same arguments and results) on the fused
     CPU kernels: two passes over the activation forward, one backward.
 
     With ``with_hoyer=True`` it returns ``(o, E, s1, s2, H)``, ``H = hoyer_square(s1, s2)``
     (the layer's regularizer term, Eq. 3), whose gradient this function's backward adds to the
-    moments' — the value and gradient of :func:`~.hoyer_functional.hoyer_square` on the
+    moments' — the value and gradient of :func:`~.functional.hoyer_square` on the
     returned moments, without its small autograd graph per layer and step. With ``running``
     (1 or C values; float32 in the operator call, another dtype after it) the running estimate
     is updated in place,
-    ``running ← (1 − momentum)·running + momentum·E`` (:func:`~.hoyer_functional.update_running`;
+    ``running ← (1 − momentum)·running + momentum·E`` (:func:`~.functional.update_running`;
     ``fallback`` may be a view of it: ``E`` is formed first). ``on_spikes`` is called as
-    ``on_spikes(o, u, E, rebuild=f)`` (:func:`~.spike_recompute.register_spikes`), ``f`` the
+    ``on_spikes(o, u, E, rebuild=f)`` (:func:`~.recompute.register_spikes`), ``f`` the
     kernel's one-pass spike map.
     """
-    if z.device.type != 'cpu':
-        raise ValueError(f'hoyer_neuron_train_cpu: z must be a CPU tensor, got {z.device}')
-    if per_channel and z.dim() < 2:
-        raise ValueError(f'per-channel Hoyer statistics need an input with a channel '
-                         f'dimension (N, C, ...), got shape {tuple(z.shape)}')
+    check_step_args('cpp', z, per_channel)
     out = _HoyerNeuronTrainCPU.apply(z, theta_abs, fallback, bool(per_channel),
                                      tuple(float(v) for v in surrogate), reg_theta_grad, sync,
                                      exclude_saturated, on_spikes, running, float(momentum))
     return out if with_hoyer else out[:4]
+
+
+def step(z: Tensor, clip: Tensor, fallback: Tensor, *, per_channel: bool = False,
+         surrogate: Tuple[float, float, float] = (0.5, 0.0, 2.0), with_hoyer: bool = False,
+         reg_theta_grad: bool = True, sync: bool = False, exclude_saturated: bool = False,
+         on_spikes: Optional[Callable[..., None]] = None) -> StepResult:
+    """The fused CPU backend under the common contract (:mod:`.step`): ``H`` comes from the
+    same operator call, its gradient folded into the one backward pass."""
+    o, e, _, _, h = hoyer_neuron_train_cpu(z, clip, fallback, per_channel, surrogate,
+                                           reg_theta_grad, sync, exclude_saturated, on_spikes,
+                                           with_hoyer=True)
+    return StepResult(o, e, h if with_hoyer else None)

@@ -6,11 +6,9 @@ import torch
 from mmengine.registry import MODELS
 from torch import Tensor, nn
 
-from .hoyer_functional import (firing_rate, hoyer_neuron_train, hoyer_square, spike,
-                               relu_warmup_mix, update_running, warmup_mix)
-from .hoyer_compiled import compile_unavailable_reason, hoyer_neuron_train_compiled
-from .hoyer_cpu_kernel import cpu_kernel_unavailable_reason, hoyer_neuron_train_cpu
-from .spike_recompute import is_recomputing, register_spikes
+from .backends import IMPLS, resolve_impl, train_step
+from .functional import firing_rate, relu_warmup_mix, spike, update_running, warmup_mix
+from .recompute import is_recomputing, register_spikes
 
 #: |θ| is clamped to at least this value so that ``u = z/|θ|`` stays finite.
 THETA_EPS = 1e-4
@@ -24,11 +22,13 @@ class HoyerSpike(nn.Module):
     """One-time-step spiking neuron of Datta, Liu & Beerel (arXiv 2212.10170).
 
     Takes the pre-activation ``z`` (BN output) and emits binary spikes
-    ``o = 1[z/|θ| ≥ E]``, where ``θ`` is a trainable clipping threshold (init 1.0) and ``E``
-    is the Hoyer extremum of the clipped membrane potential ``c = clamp(z/|θ|, 0, 1)``:
-    ``E = Σc²/Σ|c|`` measured on the batch while training and tracked as a running estimate
-    (momentum ``m``: ``r ← (1-m)·r + m·E``), which eval uses. The effective threshold on ``z``
-    is ``|θ|·E ≤ |θ|``. There is no membrane state, leak or reset: one time step.
+    ``o = 1[z/|θ| ≥ E]``, where ``θ`` is the trainable **clip threshold** (parameter
+    ``threshold``, init 1.0; :attr:`clip_threshold` is ``|θ|``) and ``E`` the **extremum**, the
+    Hoyer extremum of the clipped membrane potential ``c = clamp(z/|θ|, 0, 1)``:
+    ``E = Σc²/Σ|c|`` (Eq. 5) measured on the batch while training and tracked as a running
+    estimate (buffer ``running_extremum``, momentum ``m``: ``r ← (1-m)·r + m·E``), which eval
+    uses. The **firing threshold** on ``z`` is ``|θ|·E ≤ |θ|`` (:meth:`firing_threshold`).
+    There is no membrane state, leak or reset: one time step.
 
     The backward pass is a straight-through box-car surrogate ``∂o/∂u = scale·1[lower<u≤upper]``
     (paper code: ``0.5·1[0<u≤2]``); ``θ`` learns through ``u``; ``E`` gets no gradient.
@@ -37,12 +37,14 @@ class HoyerSpike(nn.Module):
     authors' code); this layer then uses its running estimate, which therefore stays
     unchanged, and no unit fires. Nothing becomes NaN.
 
-    While training, the layer keeps two by-products for :class:`HoyerRegularizerHook`:
-    ``hoyer_loss``, the Hoyer-square ``H(c) = (Σc)²/Σc²`` of its clipped potential with the
-    graph attached (only while ``regularize`` is set, i.e. when the hook is active), and
-    ``last_firing_rate`` (only while ``record_stats`` is set). Eval computes neither.
+    While training, the layer keeps two by-products: the Hoyer-square ``H(c) = (Σc)²/Σc²``
+    (Eq. 3) of its clipped potential with the graph attached, for the regularizer (only while
+    :func:`~.network.set_regularize` is on; :func:`~.network.take_hoyer_terms` hands it
+    over), and ``last_firing_rate``/``last_extremum`` (only while
+    :func:`~.network.set_record_stats` is on). Eval computes neither. The hooks switch these
+    with the functions of :mod:`.network`, not by assigning attributes.
 
-    Spike warm-up (set by :class:`SpikeWarmupHook`, off by default): while ``warmup_alpha`` =
+    Spike warm-up (:func:`~.network.set_warmup`, off by default): while ``warmup_alpha`` =
     α > 0 the *training* forward returns ``(1 − α)·o + α·P(u)``, where ``P`` is the ramp whose
     derivative is the surrogate (``0.5·clamp(u, 0, 2)``); the backward is the surrogate as
     always. With ``warmup_ramp = 'relu'`` it returns ``(1 − α)·o + α·max(u, 0)`` instead, with
@@ -62,21 +64,20 @@ class HoyerSpike(nn.Module):
         sync_stats: in distributed training, form ``E`` from the moments summed over all
             processes (one all-reduce of two numbers per layer and step): thresholds and running
             estimates are then identical on every rank, as with one process and the whole batch.
-        impl: the training step's implementation: ``'torch'`` (eager ATen ops,
-            :func:`hoyer_neuron_train`, the readable reference), ``'cpp'`` (the fused C++ CPU
-            kernels, :mod:`.hoyer_cpu_kernel`: two passes over the activation forward and one
-            backward instead of about six and seven; built on first use, needs a C++ compiler),
-            ``'compile'`` (the same maths fused by ``torch.compile``, :mod:`.hoyer_compiled`;
-            needs a C++ compiler on the CPU, Triton on CUDA) or ``'auto'`` (default: per device
-            the implementation measured fastest there, docs/benchmarks.md — ``'cpp'`` for CPU
-            tensors when it builds, else ``'torch'``; ``'torch'`` on CUDA, where the compiled
-            kernels are not measured yet: ask for ``'compile'`` explicitly). All give the same
-            spikes and gradients up to float32 rounding of the sums; eval is unaffected.
+        impl: the training step's backend (:mod:`.backends`): ``'torch'`` (eager ATen ops, the
+            readable reference), ``'cpp'`` (fused C++ CPU kernels: two passes over the
+            activation forward and one backward instead of about six and seven; built on first
+            use, needs a C++ compiler), ``'compile'`` (the same maths fused by
+            ``torch.compile``; a C++ compiler on the CPU, Triton on CUDA) or ``'auto'``
+            (default: ``'cpp'`` for CPU tensors when it builds, else ``'torch'``; ``'torch'`` on
+            CUDA, where the compiled kernels are not measured yet). All give the same spikes and
+            gradients up to float32 rounding of the sums; eval is unaffected.
         inplace: accepted for MMCV's ``ConvModule`` (which passes it to activations); unused.
     """
 
     MODES = ('layer', 'channel')
-    IMPLS = ('auto', 'torch', 'cpp', 'compile')
+    IMPLS = IMPLS
+    RAMPS = ('surrogate', 'relu')
 
     def __init__(self,
                  mode: str = 'layer',
@@ -92,8 +93,8 @@ class HoyerSpike(nn.Module):
         super().__init__()
         if mode not in self.MODES:
             raise ValueError(f'HoyerSpike: mode must be one of {self.MODES}, got {mode!r}')
-        if impl not in self.IMPLS:
-            raise ValueError(f'HoyerSpike: impl must be one of {self.IMPLS}, got {impl!r}')
+        if impl not in IMPLS:
+            raise ValueError(f'HoyerSpike: impl must be one of {IMPLS}, got {impl!r}')
         if not isinstance(momentum, (int, float)) or not 0.0 < momentum <= 1.0:
             raise ValueError(f'HoyerSpike: momentum must be a number in (0, 1], got {momentum!r}')
         if not isinstance(init_threshold, (int, float)) or not init_threshold > 0:
@@ -115,12 +116,13 @@ class HoyerSpike(nn.Module):
         self.exclude_saturated = bool(exclude_saturated)
         self.momentum = float(momentum)
         self.surrogate = (float(surrogate_scale), float(surrogate_lower), float(surrogate_upper))
+        #: θ, the clip threshold (its name is kept for checkpoints)
         self.threshold = nn.Parameter(torch.tensor(float(init_threshold)))
         # 'channel' mode learns its size at the first forward (ConvModule does not pass it);
         # an empty buffer means "not initialised yet" and acts as 1.0 (threshold = |θ|).
         self.register_buffer('running_extremum',
                              torch.ones(1) if mode == 'layer' else torch.empty(0))
-        # Set by HoyerRegularizerHook; plain attributes, not state.
+        # switched by the functions of .network (the hooks call them); plain attributes
         self.regularize = False
         self.detach_threshold = False
         #: in distributed training, form E from the moments summed over all processes (one
@@ -139,9 +141,11 @@ class HoyerSpike(nn.Module):
 
     # ------------------------------------------------------------------ helpers
     @property
-    def theta_abs(self) -> Tensor:
-        """``|θ|``, clamped away from 0."""
+    def clip_threshold(self) -> Tensor:
+        """``|θ|``, the clip threshold (clamped away from 0): ``u = z/|θ|``."""
         return self.threshold.abs().clamp_min(THETA_EPS)
+
+    theta_abs = clip_threshold  # the paper's notation
 
     def extremum(self) -> Tensor:
         """The extremum used in eval: the running estimate (1.0 before any training)."""
@@ -150,9 +154,9 @@ class HoyerSpike(nn.Module):
         return self.running_extremum.reshape(()) if self.mode == 'layer' \
             else self.running_extremum
 
-    def effective_threshold(self) -> Tensor:
-        """Mean firing threshold on ``z`` in eval, ``|θ|·E`` (per channel in 'channel' mode)."""
-        return (self.theta_abs.detach() * self.extremum()).float()
+    def firing_threshold(self) -> Tensor:
+        """The firing threshold on ``z`` in eval, ``|θ|·E`` (per channel in 'channel' mode)."""
+        return (self.clip_threshold.detach() * self.extremum()).float()
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
                               unexpected_keys, error_msgs):
@@ -170,32 +174,9 @@ class HoyerSpike(nn.Module):
         super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys,
                                       unexpected_keys, error_msgs)
 
-    def _train_step_fn(self, z: Tensor):
-        """The training-step function of ``impl`` for ``z``'s device."""
-        impl = self.impl
-        if impl == 'auto':
-            if z.device.type != 'cpu':
-                return hoyer_neuron_train
-            reason = cpu_kernel_unavailable_reason(z.device)
-            if reason is not None:
-                # once per process and reason (warnings' default filter)
-                warnings.warn(f"HoyerSpike(impl='auto'): the fused CPU kernels cannot run here "
-                              f'({reason}); training with the eager neuron (same results, '
-                              'slower: docs/benchmarks.md)', stacklevel=2)
-                return hoyer_neuron_train
-            return hoyer_neuron_train_cpu
-        if impl == 'torch':
-            return hoyer_neuron_train
-        if impl == 'cpp':
-            reason = cpu_kernel_unavailable_reason(z.device)
-            fn = hoyer_neuron_train_cpu
-        else:
-            reason = compile_unavailable_reason(z.device)
-            fn = hoyer_neuron_train_compiled
-        if reason is None:
-            return fn
-        raise RuntimeError(f'HoyerSpike: impl={impl!r} cannot run here: {reason}; use '
-                           "impl='torch' (or 'auto', which falls back to it)")
+    def resolved_impl(self, device: torch.device) -> str:
+        """The backend a training forward on ``device`` runs (``impl`` with 'auto' resolved)."""
+        return resolve_impl(self.impl, device)
 
     def _sync_now(self) -> bool:
         """Whether this training step sums the moments over processes (see ``sync_stats``)."""
@@ -206,9 +187,9 @@ class HoyerSpike(nn.Module):
 
     # ------------------------------------------------------------------ forward
     def forward(self, z: Tensor) -> Tensor:
-        theta_abs = self.theta_abs
+        clip = self.clip_threshold
         if not self.training:
-            return spike(z, theta_abs, self.extremum(), *self.surrogate)
+            return spike(z, clip, self.extremum(), *self.surrogate)
 
         per_channel = self.mode == 'channel'
         if per_channel and self.running_extremum.numel() != z.shape[1]:
@@ -220,30 +201,22 @@ class HoyerSpike(nn.Module):
         fallback = self.running_extremum if per_channel else self.running_extremum.reshape(())
         # inside recompute_spikes the layer reading the spikes stores this neuron's u instead
         returns_spikes = self.warmup_alpha == 0.0
-        step_fn = self._train_step_fn(z)
-        kwargs = dict(reg_theta_grad=not self.detach_threshold, sync=self._sync_now(),
-                      exclude_saturated=self.exclude_saturated,
-                      on_spikes=register_spikes if returns_spikes and is_recomputing() else None)
-        if step_fn is hoyer_neuron_train_cpu:
-            # the fused step returns H (gradient folded into its own backward) and updates the
-            # running estimate in the same call
-            spikes, e, s1, s2, h = step_fn(
-                z, theta_abs, fallback, per_channel, self.surrogate, with_hoyer=True,
-                running=self.running_extremum, momentum=self.momentum, **kwargs)
-            self.hoyer_loss = h if self.regularize else None
-        else:
-            spikes, e, s1, s2 = step_fn(z, theta_abs, fallback, per_channel, self.surrogate,
-                                        **kwargs)
-            self.hoyer_loss = hoyer_square(s1, s2) if self.regularize else None
-            update_running(self.running_extremum, e.reshape(self.running_extremum.shape),
-                           self.momentum)
+        step = train_step(self.impl, z.device)(
+            z, clip, fallback, per_channel=per_channel, surrogate=self.surrogate,
+            with_hoyer=self.regularize, reg_theta_grad=not self.detach_threshold,
+            sync=self._sync_now(), exclude_saturated=self.exclude_saturated,
+            on_spikes=register_spikes if returns_spikes and is_recomputing() else None)
+        spikes, e = step.spikes, step.extremum
+        update_running(self.running_extremum, e.reshape(self.running_extremum.shape),
+                       self.momentum)
+        self.hoyer_loss = step.hoyer if self.regularize else None
         if self.record_stats:
             self.last_firing_rate = firing_rate(spikes.detach())
             self.last_extremum = e.detach().mean()
         if self.warmup_alpha > 0.0:
             if self.warmup_ramp == 'relu':
-                return relu_warmup_mix(spikes, z, theta_abs.detach(), self.warmup_alpha)
-            return warmup_mix(spikes, z, theta_abs.detach(), self.warmup_alpha, self.surrogate)
+                return relu_warmup_mix(spikes, z, clip.detach(), self.warmup_alpha)
+            return warmup_mix(spikes, z, clip.detach(), self.warmup_alpha, self.surrogate)
         return spikes
 
     def extra_repr(self) -> str:

@@ -12,15 +12,24 @@ low-latency spiking neural networks* (arXiv 2212.10170):
 
 Both statistics share two sums, ``s1 = Σc`` and ``s2 = Σc²`` (``c ≥ 0`` so ``|c| = c``):
 ``E = s2 / s1`` and ``H = s1² / s2``. The small functions below (:func:`clipped_moments`,
-:func:`hoyer_extremum`, :func:`hoyer_square`, :func:`spike`) are the readable definitions;
-:func:`hoyer_neuron_train` fuses the training step (one clamp, two reductions, one saved tensor,
-a closed-form backward) and is tested to equal their composition.
+:func:`hoyer_extremum`, :func:`hoyer_square`, :func:`spike`) are the readable definitions; the
+training-step backends (:mod:`.backends`: eager, fused C++ CPU kernels, ``torch.compile``) fuse
+them and are tested to equal their composition.
+
+Three thresholds, named apart everywhere:
+
+* the **clip threshold** ``θ`` (the trainable parameter ``HoyerSpike.threshold``; ``|θ|`` is
+  ``clip``): the scale of ``u = z/|θ|`` and the clip ``c = clamp(u, 0, 1)``;
+* the **extremum** ``E`` (batch value while training, ``running_extremum`` in eval): the
+  threshold on ``u``;
+* the **firing threshold** ``|θ|·E`` on ``z`` (:func:`folded_firing_threshold`: the exact
+  float32 constant ``T`` with ``1[z ≥ T] = 1[z/|θ| ≥ E]``, what exported graphs hold).
 
 Everything that is a statistic (``s1``, ``s2``, ``E``, ``H``) is computed in float32 whatever
 the input dtype, so mixed precision changes neither the thresholds nor the regularizer.
 """
 import functools
-from typing import Callable, Optional, Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor
@@ -234,97 +243,6 @@ def keep_for_backward(ctx, u: Tensor, t: Tensor, e: Tensor, surrogate: Tuple[flo
     ctx.mark_non_differentiable(e)
 
 
-class _HoyerNeuronTrain(torch.autograd.Function):
-    """Training forward of the neuron in one pass: moments, extremum, spikes; one backward.
-
-    Saves only ``u = z/|θ|`` (float32). Backward combines the spike surrogate and, when the
-    moments' gradients are needed (regularizer), ``∂s1/∂u = 1``, ``∂s2/∂u = 2u`` inside (0, 1).
-    """
-
-    @staticmethod
-    def forward(ctx, z: Tensor, theta_abs: Tensor, fallback: Tensor, dims: Tuple[int, ...],
-                surrogate: Tuple[float, float, float], reg_theta_grad: bool,
-                sync: bool = False, exclude_saturated: bool = False,
-                on_spikes: Optional[Callable[[Tensor, Tensor, Tensor], None]] = None):
-        t = theta_abs.detach().float()
-        u = z.detach().float() / t
-        # saturated values (u ≥ 1) add 1 to both sums: their count n removes them from E
-        n = (u >= 1.0).sum(dims, dtype=torch.float32) if exclude_saturated else None
-        c = u.clamp(0.0, 1.0)
-        s1 = c.sum(dims)
-        s2 = torch.vdot(c.reshape(-1), c.reshape(-1)) if not dims or len(dims) == c.dim() \
-            else c.square_().sum(dims)
-        moments = (s1, s2) if n is None else (s1 - n, s2 - n)
-        e, thr = batch_threshold(moments, fallback, sync, z.dim())
-        # fresh CPU allocations of activation size cost more than the arithmetic: write the
-        # spikes into the clamp buffer (no longer needed) when the dtypes agree
-        spikes = torch.ge(u, thr, out=c) if z.dtype == torch.float32 and c.shape == z.shape \
-            else spike_map(u, thr, z.dtype)
-        u = _bounded(u, surrogate)  # bounds keep E's side of every u
-        keep_for_backward(ctx, u, t, e, surrogate, reg_theta_grad, z.dtype)
-        if on_spikes is not None:
-            on_spikes(spikes, u, thr)
-        return spikes, e, s1, s2
-
-    @staticmethod
-    def backward(ctx, grad_o, _grad_e, g1, g2):
-        u, t = ctx.saved_tensors
-        grad_u = _surrogate_grad(grad_o, u, ctx.surrogate)
-        grad_t = None
-        need_t = ctx.needs_input_grad[1]
-        has_reg = g1 is not None or g2 is not None
-        if need_t and not (has_reg and ctx.reg_theta_grad):
-            grad_t = -torch.vdot(grad_u.reshape(-1), u.reshape(-1))
-        if has_reg:
-            # ∂s1/∂u = 1 and ∂s2/∂u = 2u inside the clip range (0, 1), 0 outside
-            ndim = u.dim()
-            g1 = channel_view(g1, ndim) if g1 is not None else torch.zeros((), device=u.device)
-            g2 = channel_view(g2, ndim) if g2 is not None else torch.zeros((), device=u.device)
-            reg = torch.mul(u, 2.0 * g2.float()).add_(g1.float())
-            grad_u.add_(_window_grad(reg, u, 0.0, 1.0, right_closed=False, out=reg))
-            if need_t and ctx.reg_theta_grad:  # one reduction for both terms
-                grad_t = -torch.vdot(grad_u.reshape(-1), u.reshape(-1))
-        grad_z = grad_u.div_(t).to(ctx.z_dtype) if ctx.needs_input_grad[0] else None
-        if grad_t is not None:
-            grad_t = (grad_t / t).reshape(t.shape)
-        return grad_z, grad_t, None, None, None, None, None, None, None
-
-
-def hoyer_neuron_train(z: Tensor,
-                       theta_abs: Tensor,
-                       fallback: Tensor,
-                       per_channel: bool = False,
-                       surrogate: Tuple[float, float, float] = (0.5, 0.0, 2.0),
-                       reg_theta_grad: bool = True,
-                       sync: bool = False,
-                       exclude_saturated: bool = False,
-                       on_spikes: Optional[Callable[[Tensor, Tensor, Tensor], None]] = None
-                       ) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
-    """The neuron's training step, fused: equal to composing the functions above.
-
-    ``s1, s2 = clipped_moments(z, |θ|)``, ``E = hoyer_extremum(s1, s2, fallback)`` and
-    ``o = spike(z, |θ|, E, *surrogate)``, computed with one clamp and one saved tensor.
-
-    Returns:
-        ``(o, E, s1, s2)``. ``o`` carries the surrogate gradient; ``s1``/``s2`` carry the
-        moments' gradient (to feed :func:`hoyer_square`); with ``reg_theta_grad=False`` the
-        moments' gradient reaches ``z`` but not ``θ`` (regularizing ``clamp(z, 0, |θ|.detach())``).
-        With ``sync=True`` (distributed training) the two moments are summed over all processes
-        before ``E`` is formed, so every process thresholds with the extremum of the global
-        batch (as one process with the whole batch would) and updates an identical running
-        estimate; the returned ``s1``/``s2`` (for the regularizer) stay local.
-        With ``exclude_saturated=True`` the extremum leaves out the saturated values
-        (``E = (s2 − n)/(s1 − n)``, :func:`saturated_count`, the authors' detection code); the
-        returned ``s1``/``s2`` and so the regularizer keep them.
-        ``on_spikes(o, u, E)``, when given, is called once with the spikes, the saved ``u`` (its
-        float32 potential, bounded to a range that keeps ``o = 1[u ≥ E]``) and ``E`` broadcast
-        to ``u`` (:func:`~mmdet_hoyer.models.layers.spike_recompute.register_spikes`).
-    """
-    return _HoyerNeuronTrain.apply(z, theta_abs, fallback, reduce_dims(z, per_channel),
-                                   tuple(float(v) for v in surrogate), reg_theta_grad, sync,
-                                   exclude_saturated, on_spikes)
-
-
 def surrogate_primitive(u: Tensor, surrogate: Tuple[float, float, float] = (0.5, 0.0, 2.0)
                         ) -> Tensor:
     """``P(u) = scale·(clamp(u, lower, upper) − lower)``: the ramp whose derivative is the
@@ -381,9 +299,9 @@ def firing_rate(spikes: Tensor, dims: Optional[Sequence[int]] = None) -> Tensor:
     return spikes.float().mean(tuple(dims))
 
 
-def folded_threshold(theta_abs: Tensor, extremum: Tensor) -> Tensor:
-    """The eval neuron's threshold on ``z``, folded into one float32 constant (per channel in
-    'channel' mode): the smallest float32 ``T`` with ``fl(T/|θ|) ≥ E``.
+def folded_firing_threshold(theta_abs: Tensor, extremum: Tensor) -> Tensor:
+    """The eval neuron's firing threshold on ``z``, folded into one float32 constant (per
+    channel in 'channel' mode): the smallest float32 ``T`` with ``fl(T/|θ|) ≥ E``.
 
     Eval fires ``o = 1[fl(z/|θ|) ≥ E]`` (float32 division, rounded). Rounded division by a
     positive ``|θ|`` is monotone in ``z``, so the set of ``z`` that fire is exactly
@@ -393,7 +311,7 @@ def folded_threshold(theta_abs: Tensor, extremum: Tensor) -> Tensor:
     is the boundary (at most a few steps).
     """
     if theta_abs.numel() != 1:
-        raise ValueError('folded_threshold: |θ| must be one number (one θ per layer), got '
+        raise ValueError('folded_firing_threshold: |θ| must be one number (one θ per layer), got '
                          f'shape {tuple(theta_abs.shape)}')
     t = theta_abs.detach().float().reshape(())
     e = extremum.detach().float().reshape(-1)
@@ -407,5 +325,5 @@ def folded_threshold(theta_abs: Tensor, extremum: Tensor) -> Tensor:
         if not (step_down.any() or step_up.any()):
             return thr.reshape(extremum.shape)
         thr = torch.where(step_down, below, torch.where(step_up, torch.nextafter(thr, inf), thr))
-    raise RuntimeError('folded_threshold: no float32 boundary found (|θ| or E not finite?): '
+    raise RuntimeError('folded_firing_threshold: no float32 boundary found (|θ| or E not finite?): '
                        f'|θ|={theta_abs!r}, E={extremum!r}')

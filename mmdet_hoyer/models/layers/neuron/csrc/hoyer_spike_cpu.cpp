@@ -6,7 +6,7 @@
 //                     layer or per channel; then E = Σc²/Σc (threshold equation), the Hoyer square
 //                     H = (Σc)²/Σc², the running-estimate update, and one pass for o = 1[u ≥ E].
 //   hoyer_moments   : the first pass alone (distributed training all-reduces the moments first).
-//   hoyer_spike_map : the spike pass alone (spike maps rebuilt in backward, spike_recompute.py).
+//   hoyer_spike_map : the spike pass alone (spike maps rebuilt in backward, recompute.py).
 //   hoyer_backward  : one pass over (∂L/∂o, u) -> ∂L/∂z and θ's Σ ∂L/∂u·u: the box-car surrogate
 //                     scale·1[lower < u ≤ upper]·∂L/∂o plus the Hoyer-square regularizer's
 //                     (g1 + 2·g2·u)·1[0 < u < 1] (H's gradient included), chained through u = z/|θ|.
@@ -411,7 +411,7 @@ hoyer_forward(const at::Tensor& z_in, const at::Tensor& theta_abs, const at::Ten
   return {spikes, u, e, s1, s2, h, sums};
 }
 
-// o = 1[u ≥ threshold] in dtype: the spike map rebuilt from the saved u (spike_recompute.py).
+// o = 1[u ≥ threshold] in dtype: the spike map rebuilt from the saved u (recompute.py).
 // threshold: one value, or one per channel (dim 1 of u), in any shape.
 at::Tensor hoyer_spike_map(const at::Tensor& u_in, const at::Tensor& threshold,
                            at::ScalarType dtype) {

@@ -1,16 +1,16 @@
 """``HoyerSpike(impl='cpp')`` (and the CPU default ``'auto'``): the training step on the fused
 C++ kernels equals the eager step and the float64 reference."""
-from types import SimpleNamespace
-
 import pytest
 import torch
 
-from mmdet_hoyer.models.layers import HoyerSpike, hoyer_neuron_train, hoyer_square
-from mmdet_hoyer.models.layers import hoyer_spike as hoyer_spike_module
-from mmdet_hoyer.models.layers.hoyer_cpu_kernel import (cpu_kernel_unavailable_reason,
-                                                        hoyer_neuron_train_cpu)
+from mmdet_hoyer.models.layers import (HoyerSpike, hoyer_neuron_train, hoyer_square,
+                                       set_regularize, take_hoyer_terms)
+from mmdet_hoyer.models.layers.neuron import backend_cpp, backend_torch, backends
+from mmdet_hoyer.models.layers.neuron.backend_cpp import hoyer_neuron_train_cpu
+from mmdet_hoyer.models.layers.neuron.backend_cpp import \
+    unavailable_reason as cpu_kernel_unavailable_reason
 
-from test_hoyer_compiled import step as compiled_step
+from test_backend_compile import step as compiled_step
 
 pytestmark = pytest.mark.skipif(cpu_kernel_unavailable_reason(torch.device('cpu')) is not None,
                                 reason='the fused CPU kernels cannot be built here')
@@ -18,7 +18,7 @@ DTYPES = [torch.float32, torch.bfloat16, torch.float16]
 
 
 def step(fn, z, grad_o, theta, per_channel, reg_weight=3.0, **kw):
-    """One training step of ``fn`` (test_hoyer_compiled.step); ``reg_weight=0``: no regularizer."""
+    """One training step of ``fn`` (test_backend_compile.step); ``reg_weight=0``: no regularizer."""
     return compiled_step(fn, z, grad_o, theta, per_channel, reg_weight=reg_weight, **kw)
 
 
@@ -210,12 +210,13 @@ def test_neuron_impl_switch_and_errors(monkeypatch):
     outs = {}
     for impl in ('torch', 'cpp', 'auto'):
         neuron = HoyerSpike(impl=impl)
-        neuron.regularize = True
+        set_regularize(neuron, True)
         zz = z.clone().requires_grad_()
         o = neuron(zz)
-        (o.sum() + neuron.hoyer_loss).backward()
+        h = take_hoyer_terms(neuron)[0]
+        (o.sum() + h).backward()
         outs[impl] = (o, zz.grad, neuron.threshold.grad, neuron.running_extremum.clone(),
-                      neuron.hoyer_loss.detach())
+                      h.detach())
         assert (f'impl={impl!r}' in repr(neuron)) == (impl != 'auto')
     for impl in ('cpp', 'auto'):
         assert torch.equal(outs[impl][0], outs['torch'][0])
@@ -225,24 +226,25 @@ def test_neuron_impl_switch_and_errors(monkeypatch):
         torch.testing.assert_close(outs[impl][4], outs['torch'][4])
     # the default is 'auto': the fused kernels for CPU tensors, the eager step on CUDA
     auto = HoyerSpike()
-    assert auto.impl == 'auto' and auto._train_step_fn(z) is hoyer_neuron_train_cpu
-    assert auto._train_step_fn(SimpleNamespace(device=torch.device('cuda'))) \
-        is hoyer_neuron_train
+    assert auto.impl == 'auto' and auto.resolved_impl(z.device) == 'cpp'
+    assert backends.train_step('auto', z.device) is backend_cpp.step
+    assert auto.resolved_impl(torch.device('cuda')) == 'torch'
+    assert backends.train_step('auto', torch.device('cuda')) is backend_torch.step
     with pytest.raises(ValueError, match='must be a CPU tensor'):
         hoyer_neuron_train_cpu(torch.zeros(2, 2, device='meta'), torch.ones(()), torch.ones(()))
     # where the kernels cannot be built: 'cpp' says why, 'auto' falls back to the eager step
-    monkeypatch.setattr(hoyer_spike_module, 'cpu_kernel_unavailable_reason',
-                        lambda device: 'no C++ compiler (test)')
+    monkeypatch.setitem(backends.BACKENDS, 'cpp',
+                        (backend_cpp.step, lambda device: 'no C++ compiler (test)'))
     with pytest.raises(RuntimeError, match=r"impl='cpp' cannot run here: no C\+\+ compiler"):
         HoyerSpike(impl='cpp')(z.clone().requires_grad_())
     with pytest.warns(UserWarning, match=r"eager neuron.*|no C\+\+ compiler"):
-        assert auto._train_step_fn(z) is hoyer_neuron_train
+        assert auto.resolved_impl(z.device) == 'torch'
 
 
 @pytest.mark.parametrize('mode', ['layer', 'channel'])
 def test_running_estimate_is_updated_like_the_eager_neuron(mode):
-    """The fused step updates the running estimate in its own call (float32 buffers) or, for
-    another buffer dtype, in Python as the eager neuron does."""
+    """Every backend's running estimate is updated in one place (the module) from the returned
+    extremum: the fused step's equals the eager one's, for float32 and other buffers."""
     torch.manual_seed(4)
     batches = [torch.randn(2, 3, 4, 4) * s for s in (1.0, 0.5, 2.0)]
     for dtype in (torch.float32, torch.float64):

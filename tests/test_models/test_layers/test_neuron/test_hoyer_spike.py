@@ -3,9 +3,10 @@ import torch
 from mmcv.cnn import ConvModule
 
 from mmdet.registry import MODELS
-from mmdet_hoyer.models.layers import HoyerSpike
-from mmdet_hoyer.models.layers.hoyer_compiled import compile_unavailable_reason
-from mmdet_hoyer.models.layers.hoyer_cpu_kernel import cpu_kernel_unavailable_reason
+from mmdet_hoyer.models.layers import (HoyerSpike, set_record_stats, set_regularize, set_warmup,
+                                       take_hoyer_terms)
+from mmdet_hoyer.models.layers.neuron.backend_compile import unavailable_reason as compile_unavailable_reason
+from mmdet_hoyer.models.layers.neuron.backend_cpp import unavailable_reason as cpu_kernel_unavailable_reason
 
 
 def ref_extremum(z64, theta, per_channel=False):
@@ -39,7 +40,7 @@ def test_training_forward_updates_running_and_eval_uses_it(mode):
     assert torch.equal(neuron.running_extremum, running)
     r_b = running.reshape(1, -1, 1, 1) if mode == 'channel' else running
     assert torch.equal(o2, (z2 / 0.9 >= r_b).float())
-    assert neuron.hoyer_loss is None
+    assert take_hoyer_terms(neuron) == []
 
 
 def test_output_is_binary_in_input_dtype():
@@ -63,28 +64,32 @@ def test_regularizer_term_only_when_asked_and_only_in_training():
     neuron = HoyerSpike()
     z = torch.randn(2, 3, 4, 4, requires_grad=True)
     neuron(z)
-    assert neuron.hoyer_loss is None
-    neuron.regularize = True
+    assert take_hoyer_terms(neuron) == []
+    set_regularize(neuron, True)
     neuron(z)
     c = z.detach().double().clamp(0, 1)
-    torch.testing.assert_close(neuron.hoyer_loss.double(), c.sum()**2 / c.square().sum(),
-                               rtol=1e-5, atol=0)
-    assert neuron.hoyer_loss.requires_grad
+    (h, ) = take_hoyer_terms(neuron)
+    torch.testing.assert_close(h.double(), c.sum()**2 / c.square().sum(), rtol=1e-5, atol=0)
+    assert h.requires_grad and take_hoyer_terms(neuron) == []  # handed over once
     neuron.eval()
-    neuron.hoyer_loss = None
     neuron(z)
-    assert neuron.hoyer_loss is None
+    assert take_hoyer_terms(neuron) == []
+    neuron.train()
+    neuron(z)
+    set_regularize(neuron, False)  # switching off drops a term not taken
+    assert take_hoyer_terms(neuron) == []
 
 
 def test_silent_batch_keeps_running_and_has_no_nan():
     neuron = HoyerSpike(mode='layer')
-    neuron.regularize = True
-    neuron.record_stats = True
+    set_regularize(neuron, True)
+    set_record_stats(neuron, True)
     z = (-torch.rand(2, 3, 4, 4)).requires_grad_()
     o = neuron(z)
-    (o.sum() + neuron.hoyer_loss).backward()
+    (h, ) = take_hoyer_terms(neuron)
+    (o.sum() + h).backward()
     assert neuron.running_extremum.item() == 1.0  # unchanged: the fallback is the estimate
-    assert o.sum() == 0 and neuron.hoyer_loss.item() == 0
+    assert o.sum() == 0 and h.item() == 0
     assert neuron.last_firing_rate.item() == 0
     assert torch.isfinite(z.grad).all() and torch.isfinite(neuron.threshold.grad).all()
 
@@ -146,12 +151,12 @@ def test_warmup_mixes_are_the_same_with_a_fused_step(impl, ramp, mode):
     results = []
     for name in ('torch', impl):
         neuron = HoyerSpike(mode=mode, impl=name)
-        neuron.regularize = True
-        neuron.warmup_alpha, neuron.warmup_ramp = 0.4, ramp
+        set_regularize(neuron, True)
+        set_warmup(neuron, 0.4, ramp)
         zz = z.clone().requires_grad_()
         out = neuron(zz)
         ((out * torch.linspace(-1, 1, out.numel()).reshape(out.shape)).sum()
-         + neuron.hoyer_loss).backward()
+         + take_hoyer_terms(neuron)[0]).backward()
         results.append((out.detach(), zz.grad, neuron.threshold.grad))
     (o0, gz0, gt0), (o1, gz1, gt1) = results
     torch.testing.assert_close(o1, o0, rtol=1e-6, atol=1e-6)

@@ -1,6 +1,6 @@
 """The neuron's training step as two ``torch.compile``-d kernels (``HoyerSpike(impl='compile')``).
 
-The eager step (:func:`~.hoyer_functional.hoyer_neuron_train`) runs six element-wise passes
+The eager step (:func:`~.backend_torch.hoyer_neuron_train`) runs six element-wise passes
 forward (``u``, clamp, two sums, the spike, the bounds) and about eight backward (window,
 scale, regularizer term, sums, division), each a separate ATen kernel; the neuron then costs
 several times a ReLU. Here the same maths is written once as two pure functions that
@@ -27,15 +27,16 @@ from typing import Callable, Optional, Tuple
 import torch
 from torch import Tensor
 
-from .hoyer_functional import (batch_threshold, channel_view, keep_for_backward, saved_bounds,
-                               spike_map)
+from .functional import (batch_threshold, channel_view, hoyer_square, keep_for_backward,
+                         saved_bounds, spike_map)
+from .step import StepResult, check_step_args
 
 
 def forward_pass(z: Tensor, t: Tensor, bounds: Tuple[float, float], per_channel: bool,
                  exclude_saturated: bool) -> Tuple[Tensor, Tensor, Tensor]:
     """``u = clamp(z/t, *bounds)`` (float32) and the extremum's moments ``(Σc, Σc²)`` of
     ``c = clamp(u, 0, 1)``, less the saturated count when ``exclude_saturated`` (paper: the
-    Hoyer extremum; :func:`~.hoyer_functional.saturated_count`)."""
+    Hoyer extremum; :func:`~.functional.saturated_count`)."""
     dims = [0] + list(range(2, z.dim())) if per_channel else list(range(z.dim()))
     u = (z.float() / t).clamp(bounds[0], bounds[1])
     c = u.clamp(0.0, 1.0)
@@ -84,7 +85,7 @@ def _compiled(fn: Callable) -> Callable:
     return run
 
 
-def compile_unavailable_reason(device: torch.device) -> Optional[str]:
+def unavailable_reason(device: torch.device) -> Optional[str]:
     """Why ``torch.compile`` cannot build the kernels for ``device`` here, or ``None``."""
     return _unavailable_reason(device.type)
 
@@ -105,7 +106,7 @@ def _unavailable_reason(device_type: str) -> Optional[str]:
 
 
 class _HoyerNeuronTrainCompiled(torch.autograd.Function):
-    """``_HoyerNeuronTrain`` (hoyer_functional.py) with the two passes compiled."""
+    """``_HoyerNeuronTrain`` (backend_torch.py) with the two passes compiled."""
 
     @staticmethod
     def forward(ctx, z: Tensor, theta_abs: Tensor, fallback: Tensor, per_channel: bool,
@@ -150,11 +151,19 @@ def hoyer_neuron_train_compiled(z: Tensor,
                                 on_spikes: Optional[Callable[[Tensor, Tensor, Tensor],
                                                              None]] = None
                                 ) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
-    """:func:`~.hoyer_functional.hoyer_neuron_train` (same arguments and results) with the
+    """:func:`~.backend_torch.hoyer_neuron_train` (same arguments and results) with the
     forward and backward passes compiled into one fused kernel each."""
-    if per_channel and z.dim() < 2:
-        raise ValueError(f'per-channel Hoyer statistics need an input with a channel '
-                         f'dimension (N, C, ...), got shape {tuple(z.shape)}')
+    check_step_args('compile', z, per_channel)
     return _HoyerNeuronTrainCompiled.apply(z, theta_abs, fallback, bool(per_channel),
                                            tuple(float(v) for v in surrogate), reg_theta_grad,
                                            sync, exclude_saturated, on_spikes)
+
+
+def step(z: Tensor, clip: Tensor, fallback: Tensor, *, per_channel: bool = False,
+         surrogate: Tuple[float, float, float] = (0.5, 0.0, 2.0), with_hoyer: bool = False,
+         reg_theta_grad: bool = True, sync: bool = False, exclude_saturated: bool = False,
+         on_spikes: Optional[Callable[..., None]] = None) -> StepResult:
+    """The compiled backend under the common contract (:mod:`.step`)."""
+    o, e, s1, s2 = hoyer_neuron_train_compiled(z, clip, fallback, per_channel, surrogate,
+                                               reg_theta_grad, sync, exclude_saturated, on_spikes)
+    return StepResult(o, e, hoyer_square(s1, s2) if with_hoyer else None)

@@ -1,14 +1,14 @@
 """``HoyerSpike(impl='compile')``: the torch.compile-d training step equals the eager one and the
 float64 reference (CPU here; CUDA when present)."""
-from types import SimpleNamespace
-
 import pytest
 import torch
 
-from mmdet_hoyer.models.layers import HoyerSpike, hoyer_neuron_train, hoyer_square
-from mmdet_hoyer.models.layers import hoyer_spike as hoyer_spike_module
-from mmdet_hoyer.models.layers.hoyer_compiled import (compile_unavailable_reason,
-                                                      hoyer_neuron_train_compiled)
+from mmdet_hoyer.models.layers import (HoyerSpike, hoyer_neuron_train, hoyer_square,
+                                       set_regularize, take_hoyer_terms)
+from mmdet_hoyer.models.layers.neuron import backend_compile, backends
+from mmdet_hoyer.models.layers.neuron.backend_compile import hoyer_neuron_train_compiled
+from mmdet_hoyer.models.layers.neuron.backend_compile import \
+    unavailable_reason as compile_unavailable_reason
 
 DEVICES = ['cpu'] + (['cuda'] if torch.cuda.is_available() else [])
 pytestmark = pytest.mark.skipif(compile_unavailable_reason(torch.device('cpu')) is not None,
@@ -106,10 +106,10 @@ def test_neuron_impl_switch_and_errors(monkeypatch):
     outs = {}
     for impl in ('torch', 'compile', 'auto'):
         neuron = HoyerSpike(impl=impl)
-        neuron.regularize = True
+        set_regularize(neuron, True)
         zz = z.clone().requires_grad_()
         o = neuron(zz)
-        (o.sum() + neuron.hoyer_loss).backward()
+        (o.sum() + take_hoyer_terms(neuron)[0]).backward()
         outs[impl] = (o, zz.grad, neuron.threshold.grad, neuron.running_extremum.clone())
         assert (f"impl={impl!r}" in repr(neuron)) == (impl != 'auto')
     for impl in ('compile', 'auto'):
@@ -121,13 +121,13 @@ def test_neuron_impl_switch_and_errors(monkeypatch):
         HoyerSpike(impl='triton')
     # 'auto' never picks the compiled step (not measured faster anywhere yet: the fused C++
     # kernels on the CPU, the eager step on CUDA); 'compile' is explicit
-    auto = HoyerSpike(impl='auto')
-    on = lambda dev: SimpleNamespace(device=torch.device(dev))  # noqa: E731
-    monkeypatch.setattr(hoyer_spike_module, 'compile_unavailable_reason', lambda device: None)
-    assert auto._train_step_fn(on('cuda')) is hoyer_neuron_train
-    assert HoyerSpike(impl='compile')._train_step_fn(on('cuda')) is hoyer_neuron_train_compiled
+    cuda = torch.device('cuda')
+    monkeypatch.setitem(backends.BACKENDS, 'compile', (backend_compile.step, lambda device: None))
+    assert HoyerSpike(impl='auto').resolved_impl(cuda) == 'torch'
+    assert HoyerSpike(impl='compile').resolved_impl(cuda) == 'compile'
+    assert backends.train_step('compile', cuda) is backend_compile.step
     # where torch.compile cannot run, 'compile' says why
-    monkeypatch.setattr(hoyer_spike_module, 'compile_unavailable_reason',
-                        lambda device: 'no C++ compiler (test)')
+    monkeypatch.setitem(backends.BACKENDS, 'compile',
+                        (backend_compile.step, lambda device: 'no C++ compiler (test)'))
     with pytest.raises(RuntimeError, match=r"impl='compile' cannot run here: no C\+\+ compiler"):
         HoyerSpike(impl='compile')(z.clone().requires_grad_())

@@ -5,10 +5,11 @@ import pytest
 import torch
 from torch import nn
 
-from mmdet_hoyer.models.layers import HoyerSpike, recompute_spikes
-from mmdet_hoyer.models.layers.hoyer_compiled import compile_unavailable_reason
-from mmdet_hoyer.models.layers.hoyer_cpu_kernel import cpu_kernel_unavailable_reason
-from mmdet_hoyer.models.layers.spike_recompute import is_recomputing
+from mmdet_hoyer.models.layers import (HoyerSpike, recompute_spikes, set_regularize, set_warmup,
+                                       take_hoyer_terms)
+from mmdet_hoyer.models.layers.neuron.backend_compile import unavailable_reason as compile_unavailable_reason
+from mmdet_hoyer.models.layers.neuron.backend_cpp import unavailable_reason as cpu_kernel_unavailable_reason
+from mmdet_hoyer.models.layers.neuron.recompute import is_recomputing
 
 
 class SavedBytes:
@@ -46,13 +47,12 @@ class Net(nn.Module):
         self.act2 = HoyerSpike(mode=mode, impl=impl)
         self.w1 = nn.Parameter(torch.randn(1, c, 1, 1))
         self.w2 = nn.Parameter(torch.randn(1, c, 1, 1))
-        for act in (self.act1, self.act2):
-            act.regularize = True
+        set_regularize(self, True)
 
     def forward(self, x, dtype=torch.float32):
         o1 = self.act1(self.bn1(self.conv1(x)).to(dtype))
         o2 = self.act2(self.bn2(self.conv2((o1 * self.w1.to(dtype)).float())).to(dtype))
-        reg = self.act1.hoyer_loss + self.act2.hoyer_loss
+        reg = sum(take_hoyer_terms(self))
         return (o2 * self.w2.to(dtype)).float().square().sum() + 1e-3 * reg, (o1, o2)
 
 
@@ -144,7 +144,7 @@ def test_only_unchanged_returned_spike_maps_are_replaced():
     assert saved_bytes(lambda o: o, neuron) == base - full  # the map itself: replaced
     assert saved_bytes(lambda o: o[:, :2], neuron) == base  # a view: kept (its whole storage)
     assert saved_bytes(lambda o: o.mul_(1.0), neuron) == base  # modified in place: kept
-    neuron.warmup_alpha = 0.5  # the warm-up's mixed output is not a spike map
+    set_warmup(neuron, 0.5)  # the warm-up's mixed output is not a spike map
     mixed = saved_bytes(lambda o: o, neuron)
     assert mixed > base - full
 

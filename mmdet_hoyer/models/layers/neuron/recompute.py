@@ -21,7 +21,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 import torch
 from torch import Tensor
 
-from .hoyer_functional import spike_map
+from .functional import spike_map
 
 _state = threading.local()  # saved-tensor hooks are per thread too
 

@@ -6,8 +6,9 @@ import sys
 import pytest
 import torch
 
-from mmdet_hoyer.ops import build_directory, hoyer_cpu_ops_unavailable_reason
-from mmdet_hoyer.ops import hoyer_spike_cpu
+from mmdet_hoyer.models.layers.neuron import cpu_kernels
+from mmdet_hoyer.models.layers.neuron.cpu_kernels import (build_directory,
+                                                          hoyer_cpu_ops_unavailable_reason)
 
 pytestmark = pytest.mark.skipif(hoyer_cpu_ops_unavailable_reason() is not None,
                                 reason='the fused CPU kernels cannot be built here')
@@ -104,14 +105,14 @@ def test_operator_input_errors_are_clear():
 
 def test_loader_reports_a_missing_compiler_and_keys_the_build_by_torch(monkeypatch, tmp_path):
     monkeypatch.setenv('CXX', 'no-such-compiler-xyz')
-    reason = hoyer_spike_cpu._build_and_load.__wrapped__()
+    reason = cpu_kernels._build_and_load.__wrapped__()
     assert 'no C++ compiler' in reason and 'no-such-compiler-xyz' in reason
     # no ninja on PATH (a virtualenv's bin is not on it unless activated): the pip package's
     ninja = pytest.importorskip('ninja')
-    monkeypatch.setattr(hoyer_spike_cpu.shutil, 'which',
+    monkeypatch.setattr(cpu_kernels.shutil, 'which',
                         lambda name, *a, **k: None if name == 'ninja' else '/usr/bin/' + name)
     monkeypatch.setenv('PATH', '/nowhere')
-    assert hoyer_spike_cpu._build_search_path().split(os.pathsep) == [ninja.BIN_DIR, '/nowhere']
+    assert cpu_kernels._build_search_path().split(os.pathsep) == [ninja.BIN_DIR, '/nowhere']
     monkeypatch.setenv('MMDET_HOYER_CACHE', str(tmp_path))
     d = build_directory()
     assert d.parent == tmp_path / 'ops' and torch.__version__.split('+')[0] in d.name
@@ -119,7 +120,7 @@ def test_loader_reports_a_missing_compiler_and_keys_the_build_by_torch(monkeypat
 
 _ISA_SCRIPT = """
 import sys, torch
-from mmdet_hoyer.ops import hoyer_cpu_ops
+from mmdet_hoyer.models.layers.neuron.cpu_kernels import hoyer_cpu_ops
 ops = hoyer_cpu_ops()
 g = torch.Generator().manual_seed(0)
 z = torch.randn(3, 5, 29, 31, generator=g) * 1.3
