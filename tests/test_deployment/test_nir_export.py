@@ -182,7 +182,7 @@ def assert_parity(wrapper, ref, n, export, x):
     assert rates[0] > 0.05  # the thresholds run to their running values: the layers fire
 
 
-@pytest.mark.parametrize('name', ['yolov3_hoyer_vgg_digits', 'ssd_hoyer_vgg_digits'])
+@pytest.mark.parametrize('name', ['yolov3_hoyer_vgg_digits', 'ssd160_hoyer_vgg_digits'])
 def test_tiny_detectors_with_spike_pooling_run_in_every_consumer(repo_root, tmp_path, name):
     model = tiny_detector(repo_root, name)
     x = torch.rand(2, 3, *((128, 128) if 'yolov3' in name else (160, 160)))
@@ -207,7 +207,7 @@ def test_default_pooling_lists_what_it_cannot_export(repo_root, tmp_path):
 def test_hoyer_resnet_backbone_and_neck(repo_root, tmp_path):
     """Faster R-CNN's HoyerResNet + spiking FPN as far as NIR goes: the stem's analog max
     pool commutes with the BN and neurons after it; FPN's upsampling stays on the host."""
-    cfg = Config.fromfile(f'{repo_root}/configs/faster-rcnn_hoyer-r50_fpn_1x_coco.py')
+    cfg = Config.fromfile(f'{repo_root}/configs/faster-rcnn_hoyer_r50-fpn.py')
     cfg.model.backbone.update(init_cfg=None, widen_factor=0.125)  # ResNet-50 at 1/8 width
     cfg.model.neck.update(in_channels=[32, 64, 128, 256], out_channels=16)
     cfg.model.rpn_head.in_channels = cfg.model.roi_head.bbox_roi_extractor.out_channels = 16

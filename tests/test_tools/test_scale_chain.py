@@ -173,7 +173,7 @@ def test_full_detector_trains_from_stage1_and_evaluates(repo_root, layouts, vgg_
 
 
 def test_resnet50_stage1_loads_into_faster_rcnn(repo_root, layouts, tmp_path):
-    ckpt = stage1(repo_root, f'{repo_root}/configs/pretrain/cls_hoyer_resnet50_in1k.py',
+    ckpt = stage1(repo_root, f'{repo_root}/configs/pretrain/cls_hoyer_r50_in1k.py',
                   layouts['imagenet'], str(tmp_path / 'cls_r50'))
-    for name in ('faster-rcnn_hoyer-r50_fpn_1x_coco.py', 'retinanet_hoyer-r50_fpn_1x_coco.py'):
+    for name in ('faster-rcnn_hoyer_r50-fpn.py', 'retinanet_hoyer_r50-fpn.py'):
         assert_backbone_loads(f'{repo_root}/configs/{name}', ckpt)

@@ -65,8 +65,8 @@ def test_train_cli_stops_with_the_message_not_a_traceback(repo_root, tmp_path):
 @pytest.mark.parametrize('config,command', [
     ('yolov3_hoyer_vgg.py', 'bash tools/dist_train.sh configs/pretrain/cls_hoyer_vgg16_in1k.py 8'),
     ('ssd300_hoyer_vgg_voc0712.py', 'configs/pretrain/cls_hoyer_vgg16_in1k.py'),
-    ('faster-rcnn_hoyer-r50_fpn_1x_coco.py', 'configs/pretrain/cls_hoyer_resnet50_in1k.py 4'),
-    ('yolov3_vgg_ann.py', 'tools/model_converters/torchvision2hoyer.py'),
+    ('faster-rcnn_hoyer_r50-fpn.py', 'configs/pretrain/cls_hoyer_r50_in1k.py 4'),
+    ('yolov3_relu_vgg.py', 'tools/model_converters/torchvision2hoyer.py'),
 ])
 def test_missing_stage1_checkpoint_names_the_stage1_command(repo_root, tmp_path, config, command):
     """Before anything is built: which checkpoint, the command that writes it, and how to
@@ -95,7 +95,7 @@ def test_missing_pretrained_backbone_is_named(repo_root, tmp_path):
 
 def test_missing_distillation_teacher_is_named(repo_root, tmp_path):
     from mmdet_hoyer.utils import check_pretrained_paths
-    cfg = Config.fromfile(f'{repo_root}/configs/demo/yolov3_hoyer_vgg_digits_distill.py')
+    cfg = Config.fromfile(f'{repo_root}/configs/demo/yolov3_hoyer_vgg_distill_digits.py')
     cfg.model.backbone.init_cfg = None
     k = [h.type for h in cfg.custom_hooks].index('TeacherDistillHook')
     cfg.custom_hooks[k].teacher_checkpoint = str(tmp_path / 'ann.pth')
@@ -103,7 +103,7 @@ def test_missing_distillation_teacher_is_named(repo_root, tmp_path):
                        match=rf'custom_hooks\.{k}\.teacher_checkpoint.*ann\.pth.*make demo-ann'):
         check_pretrained_paths(cfg)
     (tmp_path / 'ann.pth').write_bytes(b'')
-    cfg.custom_hooks[k].teacher_config = f'{repo_root}/configs/demo/yolov3_vgg_ann_digits.py'
+    cfg.custom_hooks[k].teacher_config = f'{repo_root}/configs/demo/yolov3_relu_vgg_digits.py'
     check_pretrained_paths(cfg)
     cfg.custom_hooks[k].teacher_config = str(tmp_path / 'ann.py')
     with pytest.raises(FileNotFoundError, match=rf'custom_hooks\.{k}\.teacher_config'):

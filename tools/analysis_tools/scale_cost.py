@@ -47,12 +47,12 @@ from mmdet_hoyer.models.layers import (HoyerSpike, hoyer_layers, recompute_spike
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 #: name -> (SNN config, ANN twin, test size (H, W), train size (H, W))
 CONFIGS = OrderedDict([
-    ('yolov3', ('configs/yolov3_hoyer_vgg.py', 'configs/yolov3_vgg_ann.py', (608, 608),
+    ('yolov3', ('configs/yolov3_hoyer_vgg.py', 'configs/yolov3_relu_vgg.py', (608, 608),
                 (608, 608))),
-    ('ssd', ('configs/ssd300_hoyer_vgg.py', 'configs/ssd300_vgg_ann.py', (300, 300),
+    ('ssd', ('configs/ssd300_hoyer_vgg.py', 'configs/ssd300_relu_vgg.py', (300, 300),
              (300, 300))),
-    ('faster-rcnn', ('configs/faster-rcnn_hoyer-r50_fpn_1x_coco.py',
-                     'configs/faster-rcnn_r50-preact_fpn_1x_coco_ann.py', (800, 1344),
+    ('faster-rcnn', ('configs/faster-rcnn_hoyer_r50-fpn.py',
+                     'configs/faster-rcnn_relu_r50-fpn.py', (800, 1344),
                      (800, 1344))),
 ])
 #: input rate assumed where the demo has no such layer: the authors' ImageNet ResNet-50
@@ -173,19 +173,19 @@ def ops_table(args) -> str:
 #: the one GPU measurement of the project (docs/benchmarks.md, 2026-11-23, one H100): the demo
 #: network (configs/demo/yolov3_hoyer_vgg_digits.py) at batch 32 × 320², ANN twin 156 ms per
 #: training step; SNN 1.30× that (step time) with 1.23× the GPU kernel time
-H100_REF = dict(config='configs/demo/yolov3_vgg_ann_digits.py', size=(320, 320), batch=32,
+H100_REF = dict(config='configs/demo/yolov3_relu_vgg_digits.py', size=(320, 320), batch=32,
                 ann_step_s=0.156, snn_step_ratio=1.30, snn_kernel_ratio=1.23)
 #: (stage, config, train size (H, W), images per epoch, epochs, GPUs of the documented command)
 SCHEDULES = [
     ('stage 1: HoyerVGG16, ImageNet-1k', 'configs/pretrain/cls_hoyer_vgg16_in1k.py', (224, 224),
      1281167, 150, 8),
-    ('stage 1: HoyerResNet-50, ImageNet-1k', 'configs/pretrain/cls_hoyer_resnet50_in1k.py',
+    ('stage 1: HoyerResNet-50, ImageNet-1k', 'configs/pretrain/cls_hoyer_r50_in1k.py',
      (224, 224), 1281167, 400, 4),
-    ('stage 2: YOLOv3, COCO (multi-scale 320-608: 480² ≈ RMS side)', 'configs/yolov3_vgg_ann.py',
+    ('stage 2: YOLOv3, COCO (multi-scale 320-608: 480² ≈ RMS side)', 'configs/yolov3_relu_vgg.py',
      (480, 480), 117266, 273, 8),
-    ('stage 2: SSD300, COCO', 'configs/ssd300_vgg_ann.py', (300, 300), 117266, 120, 8),
+    ('stage 2: SSD300, COCO', 'configs/ssd300_relu_vgg.py', (300, 300), 117266, 120, 8),
     ('stage 2: Faster R-CNN R50-FPN, COCO (1x)',
-     'configs/faster-rcnn_r50-preact_fpn_1x_coco_ann.py', (800, 1344), 117266, 12, 8),
+     'configs/faster-rcnn_relu_r50-fpn.py', (800, 1344), 117266, 12, 8),
 ]
 
 

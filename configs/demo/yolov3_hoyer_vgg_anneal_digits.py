@@ -1,17 +1,15 @@
 # Option: the demo's spiking YOLOv3 trained through the ReLU-to-spike anneal
-# (SpikeWarmupHook, ramp='relu'; docs/spike_warmup.md): epochs 1-3 train the network with ReLU
+# (SpikeWarmupHook, ramp='relu'; docs/research/spike_warmup.md): epochs 1-3 train the network with ReLU
 # forward and backward, epochs 4-8 fade it into the spiking neuron, epochs 9-10 are the plain
 # SNN, which is what is evaluated. The default demo trains the SNN from its first step.
 _base_ = './yolov3_hoyer_vgg_digits.py'
 
 custom_hooks = [
-    dict(type='HoyerRegularizerHook', loss_weight=1e-8, interval=20),
-    dict(type='SpikeRecomputeHook'),  # no stored copy of the spike maps (same gradients)
+    *_base_.spiking_hooks,
     dict(type='SpikeWarmupHook', begin=3, end=8, by_epoch=True, ramp='relu'),
-    dict(type='FiringRateHook'),
 ]
 
-# the anneal was measured with the 10-epoch schedule (docs/accuracy.md); kept as it was
+# the anneal was measured with the 10-epoch schedule (docs/research/accuracy.md); kept as it was
 max_epochs = 10
 train_cfg = dict(max_epochs=max_epochs)
 param_scheduler = [

@@ -6,11 +6,9 @@
 _base_ = './yolov3_hoyer_vgg_digits.py'
 
 custom_hooks = [
-    dict(type='HoyerRegularizerHook', loss_weight=1e-8, interval=20),
-    dict(type='SpikeRecomputeHook'),  # no stored copy of the spike maps (same gradients)
-    dict(type='FiringRateHook'),
+    *_base_.spiking_hooks,
     dict(type='TeacherDistillHook',
-         teacher_config='configs/demo/yolov3_vgg_ann_digits.py',
+         teacher_config='configs/demo/yolov3_relu_vgg_digits.py',
          teacher_checkpoint='work_dirs/demo_ann/epoch_20.pth',  # written by `make demo-ann`
          transform='sigmoid', loss_weight=1e4),
 ]

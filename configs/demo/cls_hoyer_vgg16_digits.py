@@ -3,7 +3,7 @@
 # HoyerVGG16 (membrane shortcuts, the class default) learns to classify square crops of the
 # training split's boxes (data/digits_det/crops, ImageNet layout, written by `make demo-data`)
 # at 32 px, with the Hoyer regularizer. Stage 2 (yolov3_hoyer_vgg_digits.py,
-# ssd_hoyer_vgg_digits.py) loads the backbone weights. ~3 min on 2 CPU cores.
+# ssd160_hoyer_vgg_digits.py) loads the backbone weights. ~3 min on 2 CPU cores.
 _base_ = '../pretrain/cls_hoyer_vgg16_in1k.py'
 
 data_root = 'data/digits_det/crops/'
@@ -54,10 +54,6 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50),
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=max_iters, max_keep_ckpts=1))
 log_processor = dict(by_epoch=False)
-# binary spikes from the first iteration: HoyerVGG's membrane shortcuts (its default) learn
-# without the warm-up the plain stack needed (docs/accuracy.md)
-custom_hooks = [
-    dict(type='mmdet.HoyerRegularizerHook', loss_weight=1e-8, interval=50),
-    dict(type='mmdet.SpikeRecomputeHook'),  # no stored copy of the spike maps (same gradients)
-    dict(type='mmdet.FiringRateHook'),
-]
+# the full config's hooks (regularizer, recomputation, firing rates): binary spikes from the
+# first iteration, HoyerVGG's membrane shortcuts learn without a warm-up (docs/research/)
+

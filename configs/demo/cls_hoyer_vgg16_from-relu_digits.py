@@ -1,8 +1,8 @@
-# Stage 1, start (d) of docs/which_start.md: the ANN twin's stage-1 classifier
-# (vgg_ann_digits_cls.py, BN + ReLU) converted into the SNN and fine-tuned as one for a quarter
+# Stage 1, start (d) of docs/results/which_start.md: the ANN twin's stage-1 classifier
+# (cls_relu_vgg16_digits.py, BN + ReLU) converted into the SNN and fine-tuned as one for a quarter
 # of the SNN's stage-1 budget (200 iterations). The detector then starts from this backbone.
-# Run vgg_ann_digits_cls.py first (`make demo-pretrain-ann`).
-_base_ = './hoyer_vgg_digits_cls.py'
+# Run cls_relu_vgg16_digits.py first (`make demo-pretrain-ann`).
+_base_ = './cls_hoyer_vgg16_digits.py'
 
 # the whole classifier (backbone + head) from the ANN: θ and the running thresholds are not in
 # it and start at their initial 1.0
