@@ -163,3 +163,43 @@ def trained_config_file(trained, path) -> str:
 def trained_checkpoint(trained) -> str:
     with open(osp.join(trained['work_dir'], 'last_checkpoint')) as f:
         return f.read().strip()
+
+
+
+def match_detections(got, expected, box_atol: float = 1e-3, score_rtol: float = 1e-5):
+    """Match ``expected``'s detections one to one with ``got``'s (InstanceData or dicts of
+    labels/bboxes/scores): same label, box within ``box_atol`` px, score within ``score_rtol``
+    of it. Returns (number matched, scores of the unmatched expected detections)."""
+    def fields(d):
+        return [(d[k] if isinstance(d, dict) else getattr(d, k)).cpu()
+                for k in ('labels', 'bboxes', 'scores')]
+    g_labels, g_boxes, g_scores = fields(got)
+    e_labels, e_boxes, e_scores = fields(expected)
+    used = torch.zeros(len(g_scores), dtype=torch.bool)
+    matched, missing = 0, []
+    for label, box, score in zip(e_labels, e_boxes, e_scores):
+        hit = (~used & (g_labels == label) & ((g_boxes - box).abs().amax(1) <= box_atol)
+               & ((g_scores - score).abs() <= score_rtol * score)).nonzero()
+        if len(hit):
+            used[hit[0, 0]] = True
+            matched += 1
+        else:
+            missing.append(float(score))
+    return matched, missing
+
+
+def assert_same_detections(got, expected, box_atol: float = 1e-3,
+                           score_rtol: float = 1e-5) -> None:
+    """``got`` and ``expected`` hold the same detections up to the order of equal scores: NMS
+    sorts by score, so detections whose scores tie (a briefly trained detector scores many
+    boxes alike) come in either order, and one tied with the last kept box (``max_per_img``)
+    may be replaced by its twin. Every expected detection is matched (:func:`match_detections`)
+    except ones tied with the lowest kept score."""
+    e_scores = (expected['scores'] if isinstance(expected, dict) else expected.scores).cpu()
+    g_scores = (got['scores'] if isinstance(got, dict) else got.scores).cpu()
+    assert len(g_scores) == len(e_scores), (len(g_scores), len(e_scores))
+    _, missing = match_detections(got, expected, box_atol, score_rtol)
+    floor = float(e_scores.min()) * (1 + score_rtol) if len(e_scores) else 0.0
+    assert all(s <= floor for s in missing), (
+        f'{len(missing)} of {len(e_scores)} detections missing, scores {missing[:5]}; '
+        f'only ties with the lowest kept score {floor:.6g} may be')

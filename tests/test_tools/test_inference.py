@@ -13,8 +13,8 @@ from mmengine.config import Config
 
 from mmdet_hoyer.models.layers import HoyerSpike
 
-from conftest import (run_on_checkpoint, tool_env, trained_checkpoint,  # noqa: E402
-                      trained_config_file)
+from conftest import (assert_same_detections, run_on_checkpoint, tool_env,  # noqa: E402
+                      trained_checkpoint, trained_config_file)
 
 
 @pytest.fixture(scope='module')
@@ -41,18 +41,21 @@ def test_inferencer_matches_tools_test_predictions(trained, repo_root, config_fi
     images = sorted(tested)
     inferencer = DetInferencer(model=config_file, weights=trained_checkpoint(trained),
                                device='cpu')
-    result = inferencer(images, batch_size=2, return_datasamples=True, no_save_pred=True)
+    # a batch is padded to its largest image and the padding's activations reach the border
+    # of smaller images (a spike flips where a ReLU output moves by a rounding error): compare
+    # like with like, tools/test.py's batch of 8 and single images
+    result = inferencer(images, batch_size=len(images), return_datasamples=True,
+                        no_save_pred=True)
+    single = inferencer(images, batch_size=1, return_datasamples=True, no_save_pred=True)
     model = init_detector(config_file, trained_checkpoint(trained), device='cpu')
-    for path, sample in zip(images, result['predictions']):
+    for path, batched, alone in zip(images, result['predictions'], single['predictions']):
         expected = tested[path]
-        got = sample.pred_instances
         assert len(expected['labels']) > 0
-        assert torch.equal(got.labels.cpu(), expected['labels'])
-        torch.testing.assert_close(got.bboxes, expected['bboxes'], rtol=0, atol=1e-3)
-        torch.testing.assert_close(got.scores, expected['scores'], rtol=0, atol=1e-5)
+        # the same detections up to the order of tied scores
+        assert_same_detections(batched.pred_instances, expected)
         direct = inference_detector(model, path).pred_instances
-        assert torch.equal(direct.labels, expected['labels'])
-        torch.testing.assert_close(direct.bboxes, expected['bboxes'], rtol=0, atol=1e-3)
+        assert len(direct.labels) > 0
+        assert_same_detections(direct, alone.pred_instances)
 
 
 def test_inferencer_on_an_arbitrary_image_and_the_ann_twin(trained, repo_root, config_file,
@@ -93,8 +96,9 @@ def test_inferencer_on_an_arbitrary_image_and_the_ann_twin(trained, repo_root, c
     ann.init_weights()
     assert not any(isinstance(m, HoyerSpike) for m in ann.modules())
     ckpt = str(tmp_path / 'ann.pth')
-    torch.save({'state_dict': ann.state_dict(),
-                'meta': {'dataset_meta': {'classes': ann_cfg.metainfo['classes']}}}, ckpt)
+    classes = ann_cfg.test_dataloader.dataset.metainfo['classes']
+    torch.save({'state_dict': ann.state_dict(), 'meta': {'dataset_meta': {'classes': classes}}},
+               ckpt)
     ann_inf = DetInferencer(model=ann_cfg, weights=ckpt, device='cpu')
     assert ann_inf.model.dataset_meta['classes'] == tuple(str(i) for i in range(10))
     pred = ann_inf(val_images(trained, 1)[0], no_save_pred=True)['predictions'][0]
