@@ -2,7 +2,7 @@
 
     python tools/analysis_tools/benchmark_train.py [--config configs/demo/yolov3_hoyer_vgg_digits.py]
         [--batch-size 8] [--size 128] [--steps 10] [--warmup 3] [--time-steps 4]
-        [--device cpu|cuda] [--quick] [--out docs/benchmarks.md]
+        [--device cpu|cuda] [--quick] [--out docs/results/benchmarks.md]
 
 In one process, on the same synthetic batch (MMDetection's ``demo_mm_inputs``: fixed shapes,
 random boxes), the three detectors built from the config take turns (round robin, so drifts
@@ -61,7 +61,7 @@ def parse_args(argv=None):
                    help='leave out the eval (predict + NMS) timing, e.g. where mmcv was built '
                    'without the CUDA ops its NMS needs on a GPU (tools/analysis_tools/gpu_check.sh)')
     p.add_argument('--quick', action='store_true', help='2 steps, 1 warm-up, batch 2, 64 px')
-    p.add_argument('--out', help='write the markdown table here (e.g. docs/benchmarks.md)')
+    p.add_argument('--out', help='write the markdown table here (e.g. docs/results/benchmarks.md)')
     args = p.parse_args(argv)
     if args.quick:
         args.steps, args.warmup, args.batch_size, args.size = 2, 1, 2, 64

@@ -1,11 +1,11 @@
 """What the full-scale configs cost: operations and energy per image, a full-size training step
 on this machine, and an estimate of the GPU-hours of both stages.
 
-    python tools/analysis_tools/scale_cost.py ops [--rates docs/scale_rates.json]
-        [--demo-stats yolov3=work_dirs/demo_snn/spike_stats/stats.json ...] [--out docs/scale.md]
+    python tools/analysis_tools/scale_cost.py ops [--rates docs/guides/scale_rates.json]
+        [--demo-stats yolov3=work_dirs/demo_snn/spike_stats/stats.json ...] [--out docs/guides/scale.md]
     python tools/analysis_tools/scale_cost.py step [--configs yolov3 ssd faster-rcnn]
-        [--steps 2] [--threads 2] [--device cpu|cuda] [--impl compile] [--out docs/scale.md]
-    python tools/analysis_tools/scale_cost.py hours [--out docs/scale.md]
+        [--steps 2] [--threads 2] [--device cpu|cuda] [--impl compile] [--out docs/guides/scale.md]
+    python tools/analysis_tools/scale_cost.py hours [--out docs/guides/scale.md]
 
 ``ops``: per-image MACs of every conv/linear layer of the full config at its test size
 (MMEngine's FlopAnalyzer), split into the layers that read binary spikes (ACs = MACs × the
@@ -170,7 +170,7 @@ def ops_table(args) -> str:
 
 
 # ---------------------------------------------------------------- GPU-hours
-#: the one GPU measurement of the project (docs/benchmarks.md, 2026-11-23, one H100): the demo
+#: the one GPU measurement of the project (docs/results/benchmarks.md, 2026-11-23, one H100): the demo
 #: network (configs/demo/yolov3_hoyer_vgg_digits.py) at batch 32 × 320², ANN twin 156 ms per
 #: training step; SNN 1.30× that (step time) with 1.23× the GPU kernel time
 H100_REF = dict(config='configs/demo/yolov3_relu_vgg_digits.py', size=(320, 320), batch=32,
@@ -376,7 +376,7 @@ def parse_args(argv=None):
                      help='take the rates of config NAME from a demo run\'s spike_stats.py '
                      'stats.json')
     sub.add_parser('hours', help='estimated GPU-hours of both stages (calibrated on the '
-                   'H100 measurement of docs/benchmarks.md)')
+                   'H100 measurement of docs/results/benchmarks.md)')
     step = sub.add_parser('step', help='one full-size training step on this machine')
     step.add_argument('--steps', type=int, default=2)
     step.add_argument('--warmup', type=int, default=1)

@@ -24,7 +24,7 @@ class SpikeWarmupHook(Hook):
 
     A deep stack of one-time-step spiking layers is chaotic at a random initialisation: a
     small input change flips about as many spikes, a few layers up, as a different image does,
-    so the first hundreds of steps see no usable signal (measured in ``docs/spike_warmup.md``).
+    so the first hundreds of steps see no usable signal (measured in ``docs/research/spike_warmup.md``).
     While this hook is active every :class:`HoyerSpike` returns, in its *training* forward
     (:func:`~mmdet_hoyer.models.layers.set_warmup`),
     ``(1 − α)·o + α·P(u)``: ``o`` the binary spikes, ``P`` the ramp whose derivative is the
@@ -40,7 +40,7 @@ class SpikeWarmupHook(Hook):
     twin (the ReLU's scale ``1/|θ|`` is removed by the next BN) and turns into the SNN while
     ``α`` fades — ANN-to-SNN conversion and fine-tuning within one run. The surrogate's ramp is
     bounded, and a bounded activation did not learn the YOLOv3 demo's classes in its budget
-    (``docs/spike_warmup.md``).
+    (``docs/research/spike_warmup.md``).
 
     Args:
         begin: iteration (or epoch, with ``by_epoch``) where the ramp starts to fade; ≥ 0.

@@ -4,7 +4,7 @@
 The eager step (:func:`~.backend_torch.hoyer_neuron_train`) makes about 6 passes over an
 activation-sized tensor forward and 7 backward, each a separate ATen kernel; a ReLU makes one
 each way. On a memory-bound CPU those passes are the SNN's extra training time
-(docs/benchmarks.md). Here (``csrc/hoyer_spike_cpu.cpp``, built by :mod:`.cpu_kernels`):
+(docs/results/benchmarks.md). Here (``csrc/hoyer_spike_cpu.cpp``, built by :mod:`.cpu_kernels`):
 
 * ``hoyer_forward`` reads ``z`` once, writes the bounded ``u = z/|θ|`` the backward needs and
   reduces ``s1 = Σc``, ``s2 = Σc²`` and the saturated count of ``c = clamp(u, 0, 1)``; then, in

@@ -53,7 +53,7 @@ def resolve_impl(impl: str, device: torch.device) -> str:
             # once per process and reason (warnings' default filter)
             warnings.warn(f"HoyerSpike(impl='auto'): the fused CPU kernels cannot run here "
                           f'({reason}); training with the eager neuron (same results, slower: '
-                          'docs/benchmarks.md)', stacklevel=3)
+                          'docs/results/benchmarks.md)', stacklevel=3)
             return 'torch'
         return 'cpp'
     reason = unavailable_reason(impl, device)
