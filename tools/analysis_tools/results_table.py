@@ -7,11 +7,11 @@
 Each argument is a run: a work dir, or ``LABEL=DIR[,DIR...]`` for several seeds of one setting
 (their mean is shown, each seed's value in brackets). Reads ``<work_dir>/test_metrics.json``
 (tools/test.py) and, for spiking runs, ``<work_dir>/spike_stats/stats.json``
-(spike_stats.py): the firing rate and the energy per image. An analog run (no ``spike_rate``)
-gets the ANN energy of the spiking runs' stats (the twin has the same layers: every MAC of the
-SNN's network). COCO metrics (mAP, mAP@0.5, mAP@0.75, mAP_s) or, for VOCMetric runs, the VOC
-mAP. With exactly two single runs, the first spiking and the second its ANN twin, the SNN/ANN
-ratios are added. ``--out`` writes the table (between ``<!-- MARKER -->`` markers when
+(spike_stats.py): the firing rate and the energy per image. List each ANN twin after its
+spiking run: an analog run (no ``spike_rate``) gets the ANN energy of the nearest spiking run
+before it (the twin has the same layers: every MAC of the SNN's network), and the SNN/ANN
+ratios of the metrics are printed for that pair. COCO metrics (mAP, mAP@0.5, mAP@0.75, mAP_s)
+or, for VOCMetric runs, the VOC mAP. ``--out`` writes the table (between ``<!-- MARKER -->`` markers when
 ``--marker`` is given, replacing what was there).
 """
 import argparse
@@ -73,11 +73,10 @@ def table(runs: List[Tuple[str, List[str]]]) -> Tuple[str, Dict[str, dict]]:
     loaded = {label: [load(d) for d in dirs] for label, dirs in runs}
     voc = any(m and 'pascal_voc/mAP' in m for ms in loaded.values() for m in ms)
     keys = VOC if voc else COCO
-    ann_uj = [s['ann_uj'] for _, dirs in runs for d in dirs if (s := load_stats(d))]
     head = ['run', 'seeds', *(name for _, name in keys), 'firing rate', 'energy / image',
             'energy ANN/SNN']
     rows = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
-    summary = {}
+    summary, twin_uj = {}, []  # twin_uj: the ANN energies of the last spiking run's seeds
     for label, dirs in runs:
         metrics = loaded[label]
         missing = [d for d, m in zip(dirs, metrics) if m is None]
@@ -94,15 +93,17 @@ def table(runs: List[Tuple[str, List[str]]]) -> Tuple[str, Dict[str, dict]]:
                       '(no spike_stats)')
             ratio = (f'{statistics.fmean(s["ann_uj"] / s["snn_uj"] for s in have):.1f}×'
                      if have else '-')
+            twin_uj = [s['ann_uj'] for s in have]
         else:
             rate = 'analog'
-            energy = f'{statistics.fmean(ann_uj):.1f} µJ' if ann_uj else '-'
+            energy = f'{statistics.fmean(twin_uj):.1f} µJ' if twin_uj else '-'
             ratio = '1×'
         rows.append(f'| {label} | {len(dirs)} | '
                     + ' | '.join(cell([m.get(k) for m in metrics]) for k, _ in keys)
                     + f' | {rate} | {energy} | {ratio} |')
         summary[label] = {k: statistics.fmean(m[k] for m in metrics) for k, _ in keys
                           if all(k in m for m in metrics)}
+        summary[label]['spiking'] = spiking
     return '\n'.join(rows), summary
 
 
@@ -131,11 +132,20 @@ def main(argv=None):
     args = p.parse_args(argv)
     runs = [parse_run(a) for a in args.runs]
     text, summary = table(runs)
-    if len(runs) == 2 and all(len(d) == 1 for _, d in runs) and len(summary) == 2:
-        snn, ann = (summary[label] for label, _ in runs)
-        ratios = [f'{name} {snn[k] / ann[k]:.3f}' for k, name in COCO + VOC
-                  if ann.get(k) and k in snn]
-        text += '\n\nSNN/ANN ratio: ' + ', '.join(ratios)
+    lines, last_snn = [], None
+    for label, _ in runs:  # each analog run against the nearest spiking run before it
+        if label not in summary:
+            continue
+        if summary[label]['spiking']:
+            last_snn = label
+        elif last_snn is not None:
+            snn, ann = summary[last_snn], summary[label]
+            ratios = ', '.join(f'{name} {snn[k] / ann[k]:.3f}' for k, name in COCO + VOC
+                               if ann.get(k) and k in snn)
+            pair = '' if len(runs) == 2 else f' ({last_snn} / {label})'
+            lines.append(f'SNN/ANN ratio{pair}: {ratios}')
+    if lines:
+        text += '\n\n' + '  \n'.join(lines)
     print(text)
     if args.out:
         write(args.out, text, args.marker)
