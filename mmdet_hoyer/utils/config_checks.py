@@ -103,7 +103,10 @@ def check_pretrained_paths(cfg: Config) -> None:
                     f'{field}: checkpoint {ckpt!r} does not exist (cwd {osp.abspath(".")}). '
                     f'{how} (docs/guides/scale.md), or start from random weights on purpose with '
                     '--cfg-options model.backbone.init_cfg=None.')
+            how = (f'It is the checkpoint this config starts from: produce it with '
+                   f'`{cfg.pretrained_by}` (docs/guides/scale.md)' if cfg.get('pretrained_by')
+                   else 'Produce it first (the demo pretrains its backbone with `make demo`, '
+                   'see README)')
             raise FileNotFoundError(
                 f'{field}: checkpoint {ckpt!r} does not exist (cwd {osp.abspath(".")}). '
-                'Produce it first (the demo pretrains its backbone with `make demo`, see README) '
-                f'or train without it with --cfg-options {where}=None.')
+                f'{how} or train without it with --cfg-options {where}=None.')

@@ -79,6 +79,15 @@ def test_missing_stage1_checkpoint_names_the_stage1_command(repo_root, tmp_path,
     assert not any((tmp_path).iterdir())  # stopped before the runner made its work dir
 
 
+def test_missing_torchvision_weights_of_start_d_name_the_converter(repo_root, tmp_path):
+    proc = train_cli(repo_root, tmp_path, 'pretrain/cls_hoyer_vgg16_from-relu_in1k.py')
+    assert proc.returncode != 0 and 'Traceback' not in proc.stderr
+    err = proc.stderr.strip().splitlines()[-1]
+    assert err.startswith("error: model.init_cfg.checkpoint: checkpoint 'work_dirs/relu_vgg16"), err
+    assert 'tools/model_converters/torchvision2hoyer.py vgg16_bn-6c64b313.pth' in err
+    assert '--cfg-options model.init_cfg=None' in err
+
+
 def test_missing_pretrained_backbone_is_named(repo_root, tmp_path):
     from mmdet_hoyer.utils import check_pretrained_paths
     cfg = Config.fromfile(f'{repo_root}/configs/demo/yolov3_hoyer_vgg_digits.py')
