@@ -194,6 +194,28 @@ def test_tiny_detectors_with_spike_pooling_run_in_every_consumer(repo_root, tmp_
     assert_parity(wrapper, ref, n, export, x)
 
 
+def test_operations_count_the_consumers_spikes(repo_root, tmp_path):
+    """The graph's synaptic operations equal spike_stats' count with PyTorch's spiking layers
+    forced to the consumer's spikes, also where a spike differs (a threshold tie: here one
+    flipped by hand), which the free-running count would charge to every later layer."""
+    from mmdet_hoyer.deployment.nir_check import (compare_operations, graph_operations,
+                                                  torch_operations)
+    model = tiny_detector(repo_root, 'yolov3_hoyer_vgg_digits')
+    x = torch.rand(2, 3, 128, 128)
+    wrapper, _, _, export = export_detector(model, x, tmp_path)
+    values = GraphRunner(export, 'snntorch')(x)
+    layer = wrapper.spiking_layers[4]  # stage 2, conv 0: read by conv 1 (no pool between)
+    node = export.spike_nodes[layer]
+    values[node] = values[node].clone()
+    values[node].view(-1)[0] = 1 - values[node].view(-1)[0]  # one spike as a tie would flip
+    graph_ops = graph_operations(export, values, x.shape[0])
+    forced = [values[export.spike_nodes[n]] for n in wrapper.spiking_layers]
+    same = compare_operations(graph_ops, torch_operations(wrapper, x, forced))
+    assert same['ok'] and same['max_rel_diff'] < 1e-6, same['max_rel_diff']
+    free = compare_operations(graph_ops, torch_operations(wrapper, x))
+    assert free['max_rel_diff'] > 0  # the flipped spike's fan-out
+
+
 def test_default_pooling_lists_what_it_cannot_export(repo_root, tmp_path):
     model = tiny_detector(repo_root, 'yolov3_hoyer_vgg_digits', pool_on='pre_activation')
     x = torch.rand(2, 3, 128, 128)

@@ -170,7 +170,7 @@ def main(argv=None) -> int:
     if ops:
         print(f'operations per image on the graph ({ops["consumer"]}): '
               f'{ops["graph"]["acs"] / 1e6:.2f} M ACs + {ops["graph"]["macs"] / 1e6:.2f} M MACs; '
-              f'spike_stats.py on the same images: {ops["torch"]["acs"] / 1e6:.2f} M ACs + '
+              f'spike_stats.py on the same images and spikes: {ops["torch"]["acs"] / 1e6:.2f} M ACs + '
               f'{ops["torch"]["macs"] / 1e6:.2f} M MACs (max rel. diff per layer '
               f'{ops["max_rel_diff"]:.2g}); the graph\'s pooling sums add '
               f'{ops["extra"]["acs"] / 1e6:.2f} M ACs + {ops["extra"]["macs"] / 1e6:.2f} M MACs')
