@@ -63,11 +63,11 @@ def test_each_ann_twin_pairs_with_the_spiking_run_before_it(tmp_path, capsys):
     y_ann = run_dir(tmp_path, 'y_ann', coco(0.75, 1.0))
     s = run_dir(tmp_path, 's', coco(0.4, 0.8, 0.1), snn_pj=100e6, ann_pj=3000e6)
     s_ann = run_dir(tmp_path, 's_ann', coco(0.5, 0.8))
-    results_table.main([f'Y={y}', f'Y twin={y_ann}', f'S={s}', f'S twin={s_ann}'])
+    results_table.main([f"Y, pool_on='x'={y}", f'Y twin={y_ann}', f'S={s}', f'S twin={s_ann}'])
     text = capsys.readouterr().out
     r = rows(text)
     assert r['Y twin'][6] == '2000.0 µJ' and r['S twin'][6] == '3000.0 µJ'
-    assert 'SNN/ANN ratio (Y / Y twin): mAP 0.800, mAP@0.5 0.900' in text
+    assert "SNN/ANN ratio (Y, pool_on='x' / Y twin): mAP 0.800, mAP@0.5 0.900" in text
     assert 'SNN/ANN ratio (S / S twin): mAP 0.800, mAP@0.5 1.000' in text
 
 

@@ -49,7 +49,7 @@ def fmt(value, digits=3):
 
 
 def parse_run(arg: str) -> Tuple[str, List[str]]:
-    label, sep, dirs = arg.partition('=')
+    label, sep, dirs = arg.rpartition('=')  # a label may hold '=' (pool_on='spikes')
     if not sep:
         return osp.basename(osp.normpath(arg)), [arg]
     dirs = [d for d in dirs.split(',') if d]
