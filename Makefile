@@ -2,9 +2,9 @@
 PY        := .venv/bin/python
 DATA      := data/digits_det
 DEMO_SNN  := configs/demo/yolov3_hoyer_vgg_digits.py
-DEMO_ANN  := configs/demo/yolov3_vgg_ann_digits.py
-CLS_SNN   := configs/demo/hoyer_vgg_digits_cls.py
-CLS_ANN   := configs/demo/vgg_ann_digits_cls.py
+DEMO_ANN  := configs/demo/yolov3_relu_vgg_digits.py
+CLS_SNN   := configs/demo/cls_hoyer_vgg16_digits.py
+CLS_ANN   := configs/demo/cls_relu_vgg16_digits.py
 WORK      := work_dirs
 FIGURE    ?= $(WORK)/demo_snn/detections.png
 
@@ -47,23 +47,23 @@ demo-ann: demo-pretrain-ann
 ## the spiking YOLOv3 distilled from its trained ANN twin (TeacherDistillHook; trains the twin first)
 demo-distill: demo-pretrain
 	@test -f $(WORK)/demo_ann/epoch_20.pth || $(MAKE) --no-print-directory demo-ann
-	$(call train_test,configs/demo/yolov3_hoyer_vgg_digits_distill.py,$(WORK)/demo_distill_snn)
+	$(call train_test,configs/demo/yolov3_hoyer_vgg_distill_digits.py,$(WORK)/demo_distill_snn)
 
 ## spiking SSD (HoyerSSDVGG + HoyerSSDNeck) on the demo set, COCO format; and its ANN twin
 demo-ssd: demo-pretrain
-	$(call train_test,configs/demo/ssd_hoyer_vgg_digits.py,$(WORK)/demo_ssd_snn)
+	$(call train_test,configs/demo/ssd160_hoyer_vgg_digits.py,$(WORK)/demo_ssd_snn)
 
 demo-ssd-ann: demo-pretrain-ann
-	$(call train_test,configs/demo/ssd_vgg_ann_digits.py,$(WORK)/demo_ssd_ann)
+	$(call train_test,configs/demo/ssd160_relu_vgg_digits.py,$(WORK)/demo_ssd_ann)
 
 ## spiking YOLOv3 and SSD on the VOC-layout copy of the demo set (VOCDataset + VOCMetric)
 demo-voc: demo-pretrain
-	$(call train_test,configs/demo/yolov3_hoyer_vgg_digits_voc.py,$(WORK)/demo_voc_yolov3_snn)
-	$(call train_test,configs/demo/ssd_hoyer_vgg_digits_voc.py,$(WORK)/demo_voc_ssd_snn)
+	$(call train_test,configs/demo/yolov3_hoyer_vgg_digits-voc.py,$(WORK)/demo_voc_yolov3_snn)
+	$(call train_test,configs/demo/ssd160_hoyer_vgg_digits-voc.py,$(WORK)/demo_voc_ssd_snn)
 
 demo-voc-ann: demo-pretrain-ann
-	$(call train_test,configs/demo/yolov3_vgg_ann_digits_voc.py,$(WORK)/demo_voc_yolov3_ann)
-	$(call train_test,configs/demo/ssd_vgg_ann_digits_voc.py,$(WORK)/demo_voc_ssd_ann)
+	$(call train_test,configs/demo/yolov3_relu_vgg_digits-voc.py,$(WORK)/demo_voc_yolov3_ann)
+	$(call train_test,configs/demo/ssd160_relu_vgg_digits-voc.py,$(WORK)/demo_voc_ssd_ann)
 
 # train CONFIG into WORK_DIR, then evaluate its last checkpoint (metrics: WORK_DIR/test_metrics.json)
 define train_test

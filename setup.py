@@ -22,7 +22,7 @@ setup(
     if Path(__file__).parent.joinpath('README.md').exists() else '',
     long_description_content_type='text/markdown',
     packages=find_packages(exclude=('tests', 'tools', 'configs')),
-    package_data={'mmdet_hoyer.ops': ['csrc/*.cpp']},  # compiled on first use
+    package_data={'mmdet_hoyer.models.layers.neuron': ['csrc/*.cpp']},  # compiled on first use
     python_requires='>=3.10',
     install_requires=read_requirements('runtime.txt'),
     extras_require={'tests': read_requirements('tests.txt'),

@@ -1,31 +1,8 @@
-# Spiking SSD300 on Pascal VOC 07+12 (trainval), evaluated on VOC2007 test with VOCMetric
-# (11-point mAP, the VOC2007 protocol; `--cfg-options val_evaluator.eval_mode=area` for the
-# area-under-curve mAP of VOC2010+). Same spiking network as ssd300_hoyer_vgg.py.
-# HoyerSSDVGG has membrane shortcuts in its VGG stages by default (docs/accuracy.md).
-_base_ = 'mmdet::pascal_voc/ssd300_voc0712.py'
-custom_imports = dict(imports=['mmdet_hoyer'], allow_failed_imports=False)
-
-# stage 1 (docs/scale.md): the spiking HoyerVGG16 pretrained on ImageNet; its stages 0-4 load
-# into HoyerSSDVGG (same parameter names), fc6/fc7 start from random weights. A deliberate
-# start from random weights: --cfg-options model.backbone.init_cfg=None
-pretrained = 'work_dirs/cls_hoyer_vgg16_in1k/epoch_150.pth'
-pretrained_by = 'bash tools/dist_train.sh configs/pretrain/cls_hoyer_vgg16_in1k.py 8'
-
-spike = dict(type='HoyerSpike', mode='layer', momentum=0.1)
-model = dict(
-    # stage 1's ImageNet normalisation (SSD's own divides by 1: a caffe VGG's)
-    data_preprocessor=dict(std=[58.395, 57.12, 57.375]),
-    backbone=dict(
-        _delete_=True, type='HoyerSSDVGG', depth=16, out_indices=(3, 5), act_cfg=spike,
-        init_cfg=dict(type='Pretrained', checkpoint=pretrained, prefix='backbone.')),
-    neck=dict(type='HoyerSSDNeck', l2_norm_scale=None,
-              norm_cfg=dict(type='BN', requires_grad=True), act_cfg=spike),
-    bbox_head=dict(type='PatchedSSDHead'))
-optim_wrapper = dict(paramwise_cfg=dict(custom_keys={'.threshold': dict(decay_mult=0.)}))
-custom_hooks = [
-    dict(type='NumClassCheckHook'),
-    dict(type='CheckInvalidLossHook', interval=50, priority='VERY_LOW'),
-    dict(type='HoyerRegularizerHook', loss_weight=1e-8, interval=50),
-    dict(type='SpikeRecomputeHook'),  # no stored copy of the spike maps (same gradients)
-    dict(type='FiringRateHook'),
-]
+# The spiking SSD300 (_base_/models/hoyer_ssd300.py) on Pascal VOC 07+12 trainval, evaluated on
+# VOC2007 test with VOCMetric: MMDetection's ssd300_voc0712.py (11-point mAP, the VOC2007
+# protocol; `--cfg-options val_evaluator.eval_mode=area` for the area mAP of VOC2010+).
+_base_ = ['mmdet::pascal_voc/ssd300_voc0712.py', '_base_/models/hoyer_ssd300.py',
+          '_base_/spiking_runtime.py']
+model = _base_.hoyer_ssd300
+optim_wrapper = dict(paramwise_cfg=_base_.theta_no_decay)
+custom_hooks = _base_.ssd_spiking_hooks

@@ -1,12 +1,11 @@
 # One-time-step spiking YOLOv3 on COCO: spiking VGG16 backbone and neck (HoyerSpike in every
 # conv), membrane read-out in the head, Hoyer regularizer. Stage 2 of the recipe
-# (docs/scale.md): the backbone starts from the spiking HoyerVGG16 that stage 1 pretrained on
+# (docs/guides/scale.md): the backbone starts from the spiking HoyerVGG16 that stage 1 pretrained on
 # ImageNet, as the authors' detectors start from their ImageNet-trained spiking backbone
 # ("from scratch" in the paper: SNN training without ANN-to-SNN conversion).
-# HoyerVGG and HoyerYOLOV3Neck have membrane shortcuts by default (docs/accuracy.md);
+# HoyerVGG and HoyerYOLOV3Neck have membrane shortcuts by default (docs/research/accuracy.md);
 # shortcut='none' gives the authors' plain stack.
-_base_ = 'mmdet::yolo/yolov3_d53_8xb8-ms-608-273e_coco.py'
-custom_imports = dict(imports=['mmdet_hoyer'], allow_failed_imports=False)
+_base_ = ['mmdet::yolo/yolov3_d53_8xb8-ms-608-273e_coco.py', '_base_/spiking_runtime.py']
 
 # stage 1 writes this checkpoint; tools/train.py names the command when it is missing. A
 # deliberate start from random weights: --cfg-options model.backbone.init_cfg=None
@@ -27,15 +26,8 @@ model = dict(
         act_cfg=spike),
     # membrane read-out: the head's 3x3 bridge convs read the neck's spikes (conv + BN, no
     # neuron) and the 1x1 prediction convs read the bridge's membrane potential (analog, counted
-    # as MACs). Spiking bridges (act_cfg=spike) lose the class information: docs/accuracy.md
+    # as MACs). Spiking bridges (act_cfg=spike) lose the class information: docs/research/accuracy.md
     bbox_head=dict(act_cfg=None))
 
-# thresholds θ get no weight decay (they are clipping thresholds, not weights)
-optim_wrapper = dict(paramwise_cfg=dict(custom_keys={'.threshold': dict(decay_mult=0.)}))
-
-custom_hooks = [
-    # λ = 1e-8 as the authors' VGG16 code
-    dict(type='HoyerRegularizerHook', loss_weight=1e-8, interval=50),
-    dict(type='SpikeRecomputeHook'),  # no stored copy of the spike maps (same gradients)
-    dict(type='FiringRateHook'),
-]
+optim_wrapper = dict(paramwise_cfg=_base_.theta_no_decay)
+custom_hooks = _base_.spiking_hooks  # λ = 1e-8 as the authors' VGG16 code

@@ -18,17 +18,17 @@ train_dataloader = dict(
                 dict(**voc, ann_file='VOC2007/ImageSets/Main/trainval.txt',
                      data_prefix=dict(sub_data_root='VOC2007/'),
                      filter_cfg=dict(filter_empty_gt=True, min_size=32),
-                     pipeline={{_base_.train_pipeline}}),
+                     pipeline=_base_.train_pipeline),
                 dict(**voc, ann_file='VOC2012/ImageSets/Main/trainval.txt',
                      data_prefix=dict(sub_data_root='VOC2012/'),
                      filter_cfg=dict(filter_empty_gt=True, min_size=32),
-                     pipeline={{_base_.train_pipeline}}),
+                     pipeline=_base_.train_pipeline),
             ])))
 val_dataloader = dict(
     dataset=dict(
         _delete_=True, **voc, ann_file='VOC2007/ImageSets/Main/test.txt',
         data_prefix=dict(sub_data_root='VOC2007/'), test_mode=True,
-        pipeline={{_base_.test_pipeline}}))
+        pipeline=_base_.test_pipeline))
 test_dataloader = val_dataloader
 val_evaluator = dict(_delete_=True, type='VOCMetric', metric='mAP', eval_mode='11points')
 test_evaluator = val_evaluator

@@ -112,7 +112,7 @@ def cls_options(data_root: str, work_dir: str) -> dict:
 @pytest.fixture(scope='session')
 def pretrained(tiny_digits, repo_root, tmp_path_factory):
     work_dir = str(tmp_path_factory.mktemp('work_cls'))
-    cfg = Config.fromfile(f'{repo_root}/configs/demo/hoyer_vgg_digits_cls.py')
+    cfg = Config.fromfile(f'{repo_root}/configs/demo/cls_hoyer_vgg16_digits.py')
     cfg.merge_from_dict(cls_options(tiny_digits, work_dir))
     runner = Runner.from_cfg(cfg)
     runner.train()

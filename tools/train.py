@@ -32,7 +32,7 @@ def main():
         if not torch.cuda.is_available():
             raise SystemExit('error: --amp uses MMEngine\'s AmpOptimWrapper, which needs a CUDA '
                              'device; none is available (the spiking models themselves run under '
-                             'CPU bfloat16 autocast, see docs/reliability.md)')
+                             'CPU bfloat16 autocast, see docs/guides/reliability.md)')
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.loss_scale = 'dynamic'
     if args.auto_scale_lr:

@@ -1,17 +1,12 @@
 """Firing-rate bookkeeping for spiking layers (used by hooks and analysis tools)."""
 from collections import OrderedDict
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Dict, Iterable, Optional, Tuple
 
 import torch
 from torch import Tensor, nn
 
-from mmdet_hoyer.models.layers import HoyerSpike
+from mmdet_hoyer.models.layers import hoyer_layers as spiking_layers  # noqa: F401  (re-export)
 from .layer_hooks import LayerHookRecorder
-
-
-def spiking_layers(model: nn.Module) -> List[Tuple[str, HoyerSpike]]:
-    """``(name, module)`` of every :class:`HoyerSpike` in ``model``, in definition order."""
-    return [(name, m) for name, m in model.named_modules() if isinstance(m, HoyerSpike)]
 
 
 def layer_group(name: str, depth: int = 1) -> str:

@@ -10,7 +10,7 @@ from typing import Dict, Iterable, Tuple
 import torch
 from torch import Tensor, nn
 
-from mmdet_hoyer.models.layers.hoyer_functional import channel_view
+from mmdet_hoyer.models.layers.neuron.functional import channel_view
 from .layer_hooks import LayerHookRecorder
 
 
@@ -43,13 +43,14 @@ class MembraneRecorder(LayerHookRecorder):
         self.above: Dict[str, int] = OrderedDict()
         self.near: Dict[str, int] = OrderedDict()
         self.total: Dict[str, int] = OrderedDict()
-        self.threshold: Dict[str, float] = OrderedDict()
+        #: the extremum E each layer's histogram is drawn against (its threshold on u)
+        self.extremum: Dict[str, float] = OrderedDict()
 
     def _hook(self, name: str):
 
         def fn(module: nn.Module, args) -> None:
             z = args[0].detach().float()
-            u = z / module.theta_abs.detach().float()
+            u = z / module.clip_threshold.detach().float()
             e = module.extremum().detach().float()
             if e.numel() > 1:  # channel mode: align every channel's threshold at the mean
                 u = u - channel_view(e, u.ndim) + e.mean()
@@ -61,7 +62,7 @@ class MembraneRecorder(LayerHookRecorder):
             self.above[name] = self.above.get(name, 0) + int((u > hi).sum())
             self.near[name] = self.near.get(name, 0) + int(((u - e_line).abs() <= self.margin).sum())
             self.total[name] = self.total.get(name, 0) + u.numel()
-            self.threshold[name] = e_line
+            self.extremum[name] = e_line
 
         return fn
 

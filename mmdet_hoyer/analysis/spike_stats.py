@@ -77,8 +77,8 @@ def collect_spike_stats(model: nn.Module,
         rows.append(OrderedDict(
             name=name, group=layer_group(name), shape=list(fr.shapes[name]),
             neurons=math.prod(fr.shapes[name]), firing_rate=rates[name],
-            theta=float(m.theta_abs), extremum=float(e.mean()),
-            effective_threshold=float(m.effective_threshold().mean()),
+            clip_threshold=float(m.clip_threshold), extremum=float(e.mean()),
+            firing_threshold=float(m.firing_threshold().mean()),
             near_threshold_fraction=near[name]))
     total = sum(n for _, n in counts.values())
     groups = OrderedDict()
@@ -95,7 +95,7 @@ def collect_spike_stats(model: nn.Module,
         layers=rows,
         histograms=OrderedDict(
             (n, dict(edges=mem.bin_edges().tolist(), counts=mem.hist[n].tolist(),
-                     below=mem.below[n], above=mem.above[n], threshold=mem.threshold[n],
+                     below=mem.below[n], above=mem.above[n], extremum=mem.extremum[n],
                      near_threshold_fraction=mem.near_fraction()[n]))
             for n in hist_layers if n in mem.hist),
         operations=ops)
@@ -154,8 +154,8 @@ def plot_membrane_histograms(stats: dict, path: str) -> None:
         centers = [(a + b) / 2 for a, b in zip(edges[:-1], edges[1:])]
         total = sum(h['counts']) + h['below'] + h['above']
         ax.bar(centers, [c / total for c in h['counts']], width=edges[1] - edges[0], color='C0')
-        ax.axvline(h['threshold'], color='C3', lw=1.2, label=f"threshold E={h['threshold']:.2f}")
-        ax.axvspan(h['threshold'] - m, h['threshold'] + m, color='C3', alpha=0.15,
+        ax.axvline(h['extremum'], color='C3', lw=1.2, label=f"extremum E={h['extremum']:.2f}")
+        ax.axvspan(h['extremum'] - m, h['extremum'] + m, color='C3', alpha=0.15,
                    label=f"±{m}: {h['near_threshold_fraction']:.1%}")
         ax.axvspan(0, 1, color='0.5', alpha=0.08)
         ax.set_title(_short(name), fontsize=8)
@@ -186,11 +186,11 @@ def markdown_report(stats: dict, title: str = 'Spike statistics') -> str:
         f"| ANN twin | {_fmt(ops['ann']['macs'])} | 0 | {ops['ann']['energy_pj'] / 1e6:.3f} µJ |",
         '', f"Compute-efficiency ratio ANN/SNN: **{ops['efficiency_ratio']:.2f}×**", '',
         '## Spiking layers', '',
-        f"| layer | shape | firing rate | θ | E | threshold θ·E | near ±{stats['near_threshold_margin']} |",
+        f"| layer | shape | firing rate | clip threshold θ | extremum E | firing threshold θ·E | near ±{stats['near_threshold_margin']} |",
         '|---|---|---:|---:|---:|---:|---:|']
     for r in stats['layers']:
         lines.append(f"| {r['name']} | {'×'.join(map(str, r['shape']))} | {r['firing_rate']:.4f} | "
-                     f"{r['theta']:.3f} | {r['extremum']:.3f} | {r['effective_threshold']:.3f} | "
+                     f"{r['clip_threshold']:.3f} | {r['extremum']:.3f} | {r['firing_threshold']:.3f} | "
                      f"{r['near_threshold_fraction']:.3f} |")
     lines += ['', '## Dense layers', '', '| layer | MACs | input | input rate | ACs |',
               '|---|---:|---|---:|---:|']

@@ -51,7 +51,7 @@ def coco_to_imagenet_crops(ann_files: Dict[str, str],
         context: crop side relative to the box's longer side (≥ 1): room for the pipeline's
             random resized crop (the demo's ``RandomResizedCrop`` keeps ~1.15× the box; with
             1.5 instead of 1.3, i.e. more room to shift, the demo's spiking stage 1 reached
-            0.918/0.931 top-1 against 0.968, docs/which_start.md).
+            0.918/0.931 top-1 against 0.968, docs/results/which_start.md).
         size: crop side in pixels (≥ 8).
 
     Returns:

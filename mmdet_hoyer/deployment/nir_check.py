@@ -12,11 +12,13 @@ Operations are counted on the graph as a chip would execute them: for every ``Co
 and every edge into it, a binary source (an ``IF`` node, a binary host input) costs its
 non-zero values × the node's fan-out (MACs per input element) accumulates, an analog source
 its elements × fan-out MACs. Grouped by the PyTorch layer each node came from, they are set
-beside ``spike_stats.py``'s count (MACs × input firing rate) on the same images; the graph's
+beside ``spike_stats.py``'s count (MACs × input firing rate) on the same images, with
+PyTorch's spiking layers forced to the consumer's spikes (a spike that flips at a threshold tie
+would otherwise change both counts apart, and every later layer's with it); the graph's
 extra sums (pooling as synaptic sums, a stand-alone BN) are listed apart.
 """
 from collections import OrderedDict
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
@@ -60,7 +62,8 @@ def check_consumer(model: nn.Module, wrapper: ExportableDetector, export: NIRExp
     outs, zs, pools = forced_run(wrapper, inputs, export, values)
     free_outs, _ = _run(wrapper, inputs)
     consumer_spikes = [values[export.spike_nodes[n]].numpy() for n in wrapper.spiking_layers]
-    thresholds = [wrapper.detector.get_submodule(n).threshold for n in wrapper.spiking_layers]
+    thresholds = [wrapper.detector.get_submodule(n).firing_threshold
+                  for n in wrapper.spiking_layers]
     spikes = compare_spikes(consumer_spikes, outs[n_head:], zs, thresholds,
                             wrapper.spiking_layers, tie_tol)
     pool_diff = {}
@@ -137,14 +140,24 @@ def graph_operations(export: NIRExport, values: Dict[str, Tensor], num_images: i
                 extra_total=dict(acs=total(extra, 'acs'), macs=total(extra, 'macs')))
 
 
-def torch_operations(wrapper: ExportableDetector, inputs: Tensor) -> Dict[str, dict]:
+def torch_operations(wrapper: ExportableDetector, inputs: Tensor,
+                     forced: Optional[Sequence[Tensor]] = None) -> Dict[str, dict]:
     """``spike_stats.py``'s count on the same images: per dense layer, MACs × the fraction of
-    its input that is non-zero when the input is binary, else MACs."""
+    its input that is non-zero when the input is binary, else MACs. With ``forced`` (one spike
+    map per spiking layer, definition order: the consumer's), each spiking layer's output is
+    replaced by it, so a spike that differs at a threshold tie counts alike on both sides."""
     det = wrapper.detector
     macs = {k: v / inputs.shape[0] for k, v in
             dense_macs(det, (inputs, )).items()}  # det(x) is mode='tensor'
-    with InputSpikeRecorder(det) as rec, torch.no_grad():
-        det(inputs, mode='tensor')
+    handles = [det.get_submodule(name).register_forward_hook(
+        lambda m, args, out, s=s: s.to(out.dtype))
+        for name, s in zip(wrapper.spiking_layers, forced or ())]
+    try:
+        with InputSpikeRecorder(det) as rec, torch.no_grad():
+            det(inputs, mode='tensor')
+    finally:
+        for h in handles:
+            h.remove()
     rates = rec.input_rates()
     return OrderedDict((k, dict(acs=v * rates[k] if rec.binary[k] else 0.0,
                                 macs=0.0 if rec.binary[k] else v)) for k, v in macs.items())
@@ -183,9 +196,10 @@ def consumers_report(model, wrapper, export, inputs, data_samples,
         values = res.pop('values')
         if ops is None:
             graph_ops = graph_operations(export, values, inputs.shape[0])
-            ops = dict(consumer=c, **compare_operations(graph_ops,
-                                                        torch_operations(wrapper, inputs)),
-                       extra=graph_ops['extra_total'])
+            forced = [values[export.spike_nodes[n]] for n in wrapper.spiking_layers]
+            ops = dict(consumer=c, **compare_operations(
+                graph_ops, torch_operations(wrapper, inputs, forced)),
+                extra=graph_ops['extra_total'])
         out[c] = res
     return dict(consumers=out, operations=ops)
 

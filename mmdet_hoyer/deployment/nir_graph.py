@@ -339,7 +339,7 @@ class NIRBuilder:
         return Value([name], v.shape, fresh=[name])
 
     def on_spike(self, n, m: FoldedSpike, v: Value) -> Value:
-        thr = m.threshold.detach().float()
+        thr = m.firing_threshold.detach().float()
         below = torch.nextafter(thr, torch.full_like(thr, -float('inf'))).numpy()
         c = v.shape[0]
         thr_c = np.broadcast_to(below.reshape(-1, 1, 1) if below.size > 1 else below,

@@ -14,7 +14,7 @@ their results enter through their ``Input`` nodes. The consumers' own graph exec
 used: both libraries build on nirtorch, whose GraphModule takes one ``Input`` and one ``Output``
 node (with two ``Output`` nodes its construction never ends), snnTorch's executor hands an
 ``IF``'s (spikes, membrane) tuple to the next node, and Norse's ``GraphExecutor`` can run a
-node before one of the nodes it sums (both seen with nirtorch 2.6, docs/deployment.md).
+node before one of the nodes it sums (both seen with nirtorch 2.6, docs/guides/deployment.md).
 """
 import contextlib
 import io

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from mmdet_hoyer.models.layers.hoyer_functional import channel_view
+from mmdet_hoyer.models.layers.neuron.functional import channel_view
 from .exportable_detector import ExportableDetector
 
 
@@ -146,7 +146,8 @@ def check_onnx(model: nn.Module, wrapper: ExportableDetector, path: str, inputs:
         head.append(dict(name=name, shape=list(o.shape), max_abs_diff=float(err.max()),
                          free_running_max_abs_diff=float(np.abs(o - f.numpy()).max()),
                          ok=bool((err <= atol + rtol * np.abs(t.numpy())).all())))
-    thresholds = [wrapper.detector.get_submodule(n).threshold for n in wrapper.spiking_layers]
+    thresholds = [wrapper.detector.get_submodule(n).firing_threshold
+                  for n in wrapper.spiking_layers]
     spikes = compare_spikes(ort_outs[n_head:], forced_outs[n_head:], forced_zs, thresholds,
                             wrapper.spiking_layers, tie_tol) if wrapper.with_spikes else None
 

@@ -12,7 +12,7 @@ _LAYOUT_HINTS = {
                    'the VOCdevkit directory (see README, "Datasets")'),
     'ImageNet': ("MMPretrain's ImageNet layout: <data_root>/{train/<class>/*,val/*} and "
                  '<data_root>/meta/{train,val}.txt ("<file> <label>" per line); the demo writes '
-                 'its box crops so with `make demo-data` (see docs/scale.md)'),
+                 'its box crops so with `make demo-data` (see docs/guides/scale.md)'),
 }
 
 
@@ -101,9 +101,12 @@ def check_pretrained_paths(cfg: Config) -> None:
                        'It is the pretrained backbone this config starts from: produce it first')
                 raise FileNotFoundError(
                     f'{field}: checkpoint {ckpt!r} does not exist (cwd {osp.abspath(".")}). '
-                    f'{how} (docs/scale.md), or start from random weights on purpose with '
+                    f'{how} (docs/guides/scale.md), or start from random weights on purpose with '
                     '--cfg-options model.backbone.init_cfg=None.')
+            how = (f'It is the checkpoint this config starts from: produce it with '
+                   f'`{cfg.pretrained_by}` (docs/guides/scale.md)' if cfg.get('pretrained_by')
+                   else 'Produce it first (the demo pretrains its backbone with `make demo`, '
+                   'see README)')
             raise FileNotFoundError(
                 f'{field}: checkpoint {ckpt!r} does not exist (cwd {osp.abspath(".")}). '
-                'Produce it first (the demo pretrains its backbone with `make demo`, see README) '
-                f'or train without it with --cfg-options {where}=None.')
+                f'{how} or train without it with --cfg-options {where}=None.')

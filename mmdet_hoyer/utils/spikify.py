@@ -28,14 +28,14 @@ _SWAPS = {
     'SSDHead': ('PatchedSSDHead', 'mmdet 3.3.0 predict bug, MMDetection issues #11305/#11780'),
     'YOLOV3Neck': ('HoyerYOLOV3Neck', 'same topology with membrane shortcuts in each detection '
                    'block, without which the spiking neck does not learn classes: '
-                   'docs/accuracy.md'),
+                   'docs/research/accuracy.md'),
 }
 #: heads whose last hidden convs hand the prediction convs their membrane potential instead of
 #: spikes (conv + BN, no neuron): type -> why
 _READOUT = {
     'YOLOV3Head': 'membrane read-out: the 3x3 bridge convs read spikes, the 1x1 prediction '
                   'convs read their BN output (analog, MACs); with spiking bridges the demo '
-                  'YOLOv3 reached mAP@0.5 0.47 instead of 0.85: docs/accuracy.md',
+                  'YOLOv3 reached mAP@0.5 0.47 instead of 0.85: docs/research/accuracy.md',
 }
 
 

@@ -24,11 +24,10 @@ leaves out and every backbone tensor that keeps its initialisation, each with th
   their initialisation.
 
 Nothing here is exact for the spiking network (binary spikes are not ReLU outputs): it is a
-starting point for spiking training, measured against a spiking stage 1 in docs/which_start.md.
+starting point for spiking training, measured against a spiking stage 1 in docs/results/which_start.md.
 """
 from typing import Dict, List, Tuple
 
-import torch
 from torch import Tensor
 
 ARCHS = ('vgg16_bn', 'resnet50')

@@ -55,7 +55,7 @@ def test_membrane_recorder_counts_near_threshold_units():
     x.view(-1)[1] = 0.55  # u = 0.55, within ±0.1 of E = 0.5
     with torch.no_grad(), MembraneRecorder([('act', act)], bins=30, value_range=(-1, 2)) as mem:
         net(x)
-    assert mem.threshold['act'] == pytest.approx(0.5)
+    assert mem.extremum['act'] == pytest.approx(0.5)
     assert mem.near_fraction()['act'] == pytest.approx(1 / 16)
     assert mem.hist['act'].sum().item() == 16 and mem.below['act'] == mem.above['act'] == 0
 
@@ -67,5 +67,5 @@ def test_membrane_recorder_aligns_channel_thresholds():
     with torch.no_grad(), MembraneRecorder([('a', act)], margin=0.01) as mem:
         act(z)
     # every unit sits exactly at its own channel threshold → all "near", line at mean E = 0.5
-    assert mem.threshold['a'] == pytest.approx(0.5)
+    assert mem.extremum['a'] == pytest.approx(0.5)
     assert mem.near_fraction()['a'] == pytest.approx(1.0)

@@ -46,7 +46,7 @@ def test_demo_trains_from_scratch_and_the_anneal_is_an_option(repo_root):
     assert all(isinstance(s, MembraneShortcutStage) for s in model.backbone.stages)
     assert all(isinstance(getattr(model.neck, f'detect{i}'), MembraneDetectionBlock)
                for i in (1, 2, 3))
-    anneal = Config.fromfile(f'{repo_root}/configs/demo/yolov3_hoyer_vgg_digits_anneal.py')
+    anneal = Config.fromfile(f'{repo_root}/configs/demo/yolov3_hoyer_vgg_anneal_digits.py')
     hooks = {h['type']: h for h in anneal.custom_hooks}
     assert hooks['SpikeWarmupHook']['ramp'] == 'relu'
     assert hooks['SpikeWarmupHook']['end'] < anneal.train_cfg.max_epochs
@@ -87,5 +87,5 @@ def test_head_reads_out_the_bridge_membrane(repo_root):
         # the prediction conv's input is exactly BN(conv(spikes)): negative values included
         bn_out = bridge.bn(bridge.conv(f))
         assert torch.equal(x, bn_out) and (x < 0).any() and not ((x == 0) | (x == 1)).all()
-    ann = Config.fromfile(f'{repo_root}/configs/demo/yolov3_vgg_ann_digits.py')
+    ann = Config.fromfile(f'{repo_root}/configs/demo/yolov3_relu_vgg_digits.py')
     assert ann.model.bbox_head.act_cfg == dict(type='ReLU')

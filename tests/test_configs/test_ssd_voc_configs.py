@@ -10,12 +10,12 @@ from mmdet.registry import HOOKS, MODELS
 from mmdet.testing import demo_mm_inputs
 from mmdet_hoyer.models.layers import HoyerSpike
 
-PAIRS = [('ssd300_hoyer_vgg', 'ssd300_vgg_ann'),
-         ('ssd300_hoyer_vgg_voc0712', 'ssd300_vgg_ann_voc0712'),
-         ('yolov3_hoyer_vgg_voc0712', 'yolov3_vgg_ann_voc0712'),
-         ('demo/ssd_hoyer_vgg_digits', 'demo/ssd_vgg_ann_digits'),
-         ('demo/ssd_hoyer_vgg_digits_voc', 'demo/ssd_vgg_ann_digits_voc'),
-         ('demo/yolov3_hoyer_vgg_digits_voc', 'demo/yolov3_vgg_ann_digits_voc')]
+PAIRS = [('ssd300_hoyer_vgg', 'ssd300_relu_vgg'),
+         ('ssd300_hoyer_vgg_voc0712', 'ssd300_relu_vgg_voc0712'),
+         ('yolov3_hoyer_vgg_voc0712', 'yolov3_relu_vgg_voc0712'),
+         ('demo/ssd160_hoyer_vgg_digits', 'demo/ssd160_relu_vgg_digits'),
+         ('demo/ssd160_hoyer_vgg_digits-voc', 'demo/ssd160_relu_vgg_digits-voc'),
+         ('demo/yolov3_hoyer_vgg_digits-voc', 'demo/yolov3_relu_vgg_digits-voc')]
 
 
 def shapes(model):

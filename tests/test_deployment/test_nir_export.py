@@ -182,7 +182,7 @@ def assert_parity(wrapper, ref, n, export, x):
     assert rates[0] > 0.05  # the thresholds run to their running values: the layers fire
 
 
-@pytest.mark.parametrize('name', ['yolov3_hoyer_vgg_digits', 'ssd_hoyer_vgg_digits'])
+@pytest.mark.parametrize('name', ['yolov3_hoyer_vgg_digits', 'ssd160_hoyer_vgg_digits'])
 def test_tiny_detectors_with_spike_pooling_run_in_every_consumer(repo_root, tmp_path, name):
     model = tiny_detector(repo_root, name)
     x = torch.rand(2, 3, *((128, 128) if 'yolov3' in name else (160, 160)))
@@ -192,6 +192,28 @@ def test_tiny_detectors_with_spike_pooling_run_in_every_consumer(repo_root, tmp_
     # YOLOv3's neck upsamples twice (no NIR node for it); everything else is in the graph
     assert hosted == (['interpolate', 'interpolate'] if 'yolov3' in name else [])
     assert_parity(wrapper, ref, n, export, x)
+
+
+def test_operations_count_the_consumers_spikes(repo_root, tmp_path):
+    """The graph's synaptic operations equal spike_stats' count with PyTorch's spiking layers
+    forced to the consumer's spikes, also where a spike differs (a threshold tie: here one
+    flipped by hand), which the free-running count would charge to every later layer."""
+    from mmdet_hoyer.deployment.nir_check import (compare_operations, graph_operations,
+                                                  torch_operations)
+    model = tiny_detector(repo_root, 'yolov3_hoyer_vgg_digits')
+    x = torch.rand(2, 3, 128, 128)
+    wrapper, _, _, export = export_detector(model, x, tmp_path)
+    values = GraphRunner(export, 'snntorch')(x)
+    layer = wrapper.spiking_layers[4]  # stage 2, conv 0: read by conv 1 (no pool between)
+    node = export.spike_nodes[layer]
+    values[node] = values[node].clone()
+    values[node].view(-1)[0] = 1 - values[node].view(-1)[0]  # one spike as a tie would flip
+    graph_ops = graph_operations(export, values, x.shape[0])
+    forced = [values[export.spike_nodes[n]] for n in wrapper.spiking_layers]
+    same = compare_operations(graph_ops, torch_operations(wrapper, x, forced))
+    assert same['ok'] and same['max_rel_diff'] < 1e-6, same['max_rel_diff']
+    free = compare_operations(graph_ops, torch_operations(wrapper, x))
+    assert free['max_rel_diff'] > 0  # the flipped spike's fan-out
 
 
 def test_default_pooling_lists_what_it_cannot_export(repo_root, tmp_path):
@@ -207,7 +229,7 @@ def test_default_pooling_lists_what_it_cannot_export(repo_root, tmp_path):
 def test_hoyer_resnet_backbone_and_neck(repo_root, tmp_path):
     """Faster R-CNN's HoyerResNet + spiking FPN as far as NIR goes: the stem's analog max
     pool commutes with the BN and neurons after it; FPN's upsampling stays on the host."""
-    cfg = Config.fromfile(f'{repo_root}/configs/faster-rcnn_hoyer-r50_fpn_1x_coco.py')
+    cfg = Config.fromfile(f'{repo_root}/configs/faster-rcnn_hoyer_r50-fpn.py')
     cfg.model.backbone.update(init_cfg=None, widen_factor=0.125)  # ResNet-50 at 1/8 width
     cfg.model.neck.update(in_channels=[32, 64, 128, 256], out_channels=16)
     cfg.model.rpn_head.in_channels = cfg.model.roi_head.bbox_roi_extractor.out_channels = 16

@@ -45,7 +45,7 @@ def tiny_detector(repo_root, name, data_root=None):
 
 
 def test_ssd_export_matches_pytorch(repo_root, tiny_digits, tmp_path):
-    model = tiny_detector(repo_root, 'ssd_hoyer_vgg_digits', tiny_digits)
+    model = tiny_detector(repo_root, 'ssd160_hoyer_vgg_digits', tiny_digits)
     images = [f'{tiny_digits}/val/{i:06d}.jpg' for i in range(3)]
     inputs, samples = preprocess_images(model, images)
     wrapper = ExportableDetector(model)
@@ -72,7 +72,7 @@ def test_ssd_export_matches_pytorch(repo_root, tiny_digits, tmp_path):
     # the check can fail: a graph whose layer computes something else (here: a threshold off
     # by 0.05 in PyTorch's copy, as a wrong fold would be) is caught layer by layer
     layer = wrapper.detector.get_submodule(wrapper.spiking_layers[3])
-    layer.threshold += 0.05
+    layer.firing_threshold += 0.05
     bad = check_onnx(model, wrapper, path, inputs, samples)
     assert not bad['ok'] and bad['spikes']['non_tie_mismatches'] > 0
     assert bad['spikes']['layers'][3]['non_tie_mismatches'] > 0
@@ -91,7 +91,7 @@ def test_ssd_export_matches_pytorch(repo_root, tiny_digits, tmp_path):
 def test_ann_twin_and_head_only_exports(repo_root, tiny_digits, tmp_path, with_spikes):
     """The ANN twin (no spiking layer) and a spiking model exported without its spike maps:
     nothing to check layer by layer, so the check is end to end."""
-    name = 'yolov3_vgg_ann_digits' if with_spikes else 'yolov3_hoyer_vgg_digits'
+    name = 'yolov3_relu_vgg_digits' if with_spikes else 'yolov3_hoyer_vgg_digits'
     model = tiny_detector(repo_root, name, tiny_digits)
     inputs, samples = preprocess_images(model, [f'{tiny_digits}/val/000000.jpg'])
     wrapper = ExportableDetector(model, with_spikes=with_spikes)
@@ -186,7 +186,7 @@ def test_a_layer_that_fails_to_trace_is_named(repo_root, tmp_path):
 
 def test_two_stage_detectors_are_refused(repo_root):
     from mmdet.registry import MODELS
-    cfg = Config.fromfile(f'{repo_root}/configs/faster-rcnn_hoyer-r50_fpn_1x_coco.py')
+    cfg = Config.fromfile(f'{repo_root}/configs/faster-rcnn_hoyer_r50-fpn.py')
     cfg.model.backbone.init_cfg = None
     model = MODELS.build(cfg.model)
     with pytest.raises(ExportError, match='single-stage'):

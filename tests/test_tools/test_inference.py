@@ -88,7 +88,7 @@ def test_inferencer_on_an_arbitrary_image_and_the_ann_twin(trained, repo_root, c
     assert all(0 <= s <= 1 for s in pred['scores'])
     np.testing.assert_allclose(np.array(pred['bboxes']), boxes, rtol=0, atol=1e-3)
 
-    ann_cfg = Config.fromfile(f'{repo_root}/configs/demo/yolov3_vgg_ann_digits.py')
+    ann_cfg = Config.fromfile(f'{repo_root}/configs/demo/yolov3_relu_vgg_digits.py')
     ann_cfg.merge_from_dict({k: v for k, v in trained['options'].items()
                              if k.startswith('model.') and 'init_cfg' not in k})
     ann_cfg.model.backbone.init_cfg = None

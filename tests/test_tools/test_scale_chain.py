@@ -173,7 +173,41 @@ def test_full_detector_trains_from_stage1_and_evaluates(repo_root, layouts, vgg_
 
 
 def test_resnet50_stage1_loads_into_faster_rcnn(repo_root, layouts, tmp_path):
-    ckpt = stage1(repo_root, f'{repo_root}/configs/pretrain/cls_hoyer_resnet50_in1k.py',
+    ckpt = stage1(repo_root, f'{repo_root}/configs/pretrain/cls_hoyer_r50_in1k.py',
                   layouts['imagenet'], str(tmp_path / 'cls_r50'))
-    for name in ('faster-rcnn_hoyer-r50_fpn_1x_coco.py', 'retinanet_hoyer-r50_fpn_1x_coco.py'):
+    for name in ('faster-rcnn_hoyer_r50-fpn.py', 'retinanet_hoyer_r50-fpn.py'):
         assert_backbone_loads(f'{repo_root}/configs/{name}', ckpt)
+
+
+def test_stage1_from_torchvision_weights(repo_root, layouts, tmp_path):
+    """Start (d): torchvision's vgg16_bn (random here) converted by torchvision2hoyer, then
+    fine-tuned as an SNN by cls_hoyer_vgg16_from-relu_in1k.py: every backbone tensor the ANN
+    has starts from it (θ and the running thresholds at 1), and the run trains and validates."""
+    import torchvision
+    from mmdet_hoyer.utils.torchvision_convert import convert, stage1_checkpoint
+    torch.manual_seed(0)
+    tensors, report = convert(torchvision.models.vgg16_bn().state_dict(), 'vgg16_bn')
+    relu = str(tmp_path / 'relu_vgg16_in1k.pth')
+    torch.save(stage1_checkpoint(tensors, report), relu)
+    config = f'{repo_root}/configs/pretrain/cls_hoyer_vgg16_from-relu_in1k.py'
+
+    cfg = Config.fromfile(config)
+    cfg.model.init_cfg.checkpoint = relu
+    import mmpretrain.models  # noqa: F401  (registers ImageClassifier)
+    from mmengine.registry import MODELS as ROOT
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmpretrain')
+    classifier = ROOT.build(cfg.model)
+    classifier.init_weights()
+    state = classifier.state_dict()
+    for key, value in tensors.items():
+        assert torch.equal(state[key], value), key
+    assert all(float(v) == 1.0 for k, v in state.items() if k.endswith('act.threshold'))
+
+    work_dir = str(tmp_path / 'cls')
+    log = run(repo_root, 'tools/train.py', config, '--work-dir', work_dir, '--cfg-options',
+              *loaders(layouts['imagenet'] + '/', 4, 2), opt('train_cfg.max_epochs', 1),
+              opt('train_cfg.val_interval', 1), opt('model.init_cfg.checkpoint', relu))
+    assert 'accuracy/top1' in log and 'loss_hoyer' in log
+    log = ''.join(open(p).read() for p in glob.glob(osp.join(work_dir, '*', '*.log')))
+    assert f'load from {relu}' in log

@@ -21,7 +21,7 @@ def voc_options(data_root: str, work_dir: str) -> dict:
     return opts
 
 
-@pytest.mark.parametrize('name', ['ssd_hoyer_vgg_digits_voc', 'yolov3_hoyer_vgg_digits_voc'])
+@pytest.mark.parametrize('name', ['ssd160_hoyer_vgg_digits-voc', 'yolov3_hoyer_vgg_digits-voc'])
 def test_voc_training_and_vocmetric(repo_root, tiny_digits, tmp_path, name):
     cfg = Config.fromfile(f'{repo_root}/configs/demo/{name}.py')
     cfg.merge_from_dict(voc_options(tiny_digits, str(tmp_path)))

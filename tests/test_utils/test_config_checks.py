@@ -65,8 +65,8 @@ def test_train_cli_stops_with_the_message_not_a_traceback(repo_root, tmp_path):
 @pytest.mark.parametrize('config,command', [
     ('yolov3_hoyer_vgg.py', 'bash tools/dist_train.sh configs/pretrain/cls_hoyer_vgg16_in1k.py 8'),
     ('ssd300_hoyer_vgg_voc0712.py', 'configs/pretrain/cls_hoyer_vgg16_in1k.py'),
-    ('faster-rcnn_hoyer-r50_fpn_1x_coco.py', 'configs/pretrain/cls_hoyer_resnet50_in1k.py 4'),
-    ('yolov3_vgg_ann.py', 'tools/model_converters/torchvision2hoyer.py'),
+    ('faster-rcnn_hoyer_r50-fpn.py', 'configs/pretrain/cls_hoyer_r50_in1k.py 4'),
+    ('yolov3_relu_vgg.py', 'tools/model_converters/torchvision2hoyer.py'),
 ])
 def test_missing_stage1_checkpoint_names_the_stage1_command(repo_root, tmp_path, config, command):
     """Before anything is built: which checkpoint, the command that writes it, and how to
@@ -77,6 +77,15 @@ def test_missing_stage1_checkpoint_names_the_stage1_command(repo_root, tmp_path,
     assert err.startswith('error: model.backbone.init_cfg.checkpoint: checkpoint'), err
     assert command in err and '--cfg-options model.backbone.init_cfg=None' in err
     assert not any((tmp_path).iterdir())  # stopped before the runner made its work dir
+
+
+def test_missing_torchvision_weights_of_start_d_name_the_converter(repo_root, tmp_path):
+    proc = train_cli(repo_root, tmp_path, 'pretrain/cls_hoyer_vgg16_from-relu_in1k.py')
+    assert proc.returncode != 0 and 'Traceback' not in proc.stderr
+    err = proc.stderr.strip().splitlines()[-1]
+    assert err.startswith("error: model.init_cfg.checkpoint: checkpoint 'work_dirs/relu_vgg16"), err
+    assert 'tools/model_converters/torchvision2hoyer.py vgg16_bn-6c64b313.pth' in err
+    assert '--cfg-options model.init_cfg=None' in err
 
 
 def test_missing_pretrained_backbone_is_named(repo_root, tmp_path):
@@ -95,7 +104,7 @@ def test_missing_pretrained_backbone_is_named(repo_root, tmp_path):
 
 def test_missing_distillation_teacher_is_named(repo_root, tmp_path):
     from mmdet_hoyer.utils import check_pretrained_paths
-    cfg = Config.fromfile(f'{repo_root}/configs/demo/yolov3_hoyer_vgg_digits_distill.py')
+    cfg = Config.fromfile(f'{repo_root}/configs/demo/yolov3_hoyer_vgg_distill_digits.py')
     cfg.model.backbone.init_cfg = None
     k = [h.type for h in cfg.custom_hooks].index('TeacherDistillHook')
     cfg.custom_hooks[k].teacher_checkpoint = str(tmp_path / 'ann.pth')
@@ -103,7 +112,7 @@ def test_missing_distillation_teacher_is_named(repo_root, tmp_path):
                        match=rf'custom_hooks\.{k}\.teacher_checkpoint.*ann\.pth.*make demo-ann'):
         check_pretrained_paths(cfg)
     (tmp_path / 'ann.pth').write_bytes(b'')
-    cfg.custom_hooks[k].teacher_config = f'{repo_root}/configs/demo/yolov3_vgg_ann_digits.py'
+    cfg.custom_hooks[k].teacher_config = f'{repo_root}/configs/demo/yolov3_relu_vgg_digits.py'
     check_pretrained_paths(cfg)
     cfg.custom_hooks[k].teacher_config = str(tmp_path / 'ann.py')
     with pytest.raises(FileNotFoundError, match=rf'custom_hooks\.{k}\.teacher_config'):

@@ -98,8 +98,8 @@ def test_cli_writes_the_delta_and_names_errors(repo_root, tmp_path):
 
 @pytest.mark.parametrize('name', ['faster-rcnn', 'retinanet'])
 def test_packaged_resnet_configs_and_ann_twins(repo_root, name):
-    snn = Config.fromfile(f'{repo_root}/configs/{name}_hoyer-r50_fpn_1x_coco.py')
-    ann = Config.fromfile(f'{repo_root}/configs/{name}_r50-preact_fpn_1x_coco_ann.py')
+    snn = Config.fromfile(f'{repo_root}/configs/{name}_hoyer_r50-fpn.py')
+    ann = Config.fromfile(f'{repo_root}/configs/{name}_relu_r50-fpn.py')
     assert snn.custom_hooks[-3] == dict(type='HoyerRegularizerHook', loss_weight=2e-9)
     assert snn.custom_hooks[-2] == dict(type='SpikeRecomputeHook')
     assert not any(h['type'] == 'SpikeRecomputeHook' for h in ann.custom_hooks)

@@ -2,7 +2,7 @@
 
     python tools/analysis_tools/benchmark_train.py [--config configs/demo/yolov3_hoyer_vgg_digits.py]
         [--batch-size 8] [--size 128] [--steps 10] [--warmup 3] [--time-steps 4]
-        [--device cpu|cuda] [--quick] [--out docs/benchmarks.md]
+        [--device cpu|cuda] [--quick] [--out docs/results/benchmarks.md]
 
 In one process, on the same synthetic batch (MMDetection's ``demo_mm_inputs``: fixed shapes,
 random boxes), the three detectors built from the config take turns (round robin, so drifts
@@ -38,7 +38,8 @@ import mmdet_hoyer  # noqa: F401
 from mmdet.models.utils import unpack_gt_instances
 from mmdet.registry import MODELS
 from mmdet.testing import demo_mm_inputs
-from mmdet_hoyer.models.layers import HoyerSpike, recompute_spikes
+from mmdet_hoyer.models.layers import (recompute_spikes, resolve_impl, set_regularize,
+                                       take_hoyer_terms)
 
 
 def parse_args(argv=None):
@@ -60,7 +61,7 @@ def parse_args(argv=None):
                    help='leave out the eval (predict + NMS) timing, e.g. where mmcv was built '
                    'without the CUDA ops its NMS needs on a GPU (tools/analysis_tools/gpu_check.sh)')
     p.add_argument('--quick', action='store_true', help='2 steps, 1 warm-up, batch 2, 64 px')
-    p.add_argument('--out', help='write the markdown table here (e.g. docs/benchmarks.md)')
+    p.add_argument('--out', help='write the markdown table here (e.g. docs/results/benchmarks.md)')
     args = p.parse_args(argv)
     if args.quick:
         args.steps, args.warmup, args.batch_size, args.size = 2, 1, 2, 64
@@ -81,18 +82,14 @@ def build(cfg: Config, act: dict, device: str):
         model_cfg[part].act_cfg = act
     model = MODELS.build(model_cfg).to(device)
     model.init_weights()
-    for m in model.modules():
-        if isinstance(m, HoyerSpike):
-            m.regularize = True  # what HoyerRegularizerHook switches on
+    set_regularize(model, True)  # what HoyerRegularizerHook switches on
     model.train()
     return model
 
 
 def snn_loss(model, data):
     losses = model(**data, mode='loss')
-    terms = [m.hoyer_loss for m in model.modules()
-             if isinstance(m, HoyerSpike) and m.hoyer_loss is not None]
-    losses['loss_hoyer'] = 1e-8 * torch.stack(terms).sum()
+    losses['loss_hoyer'] = 1e-8 * torch.stack(take_hoyer_terms(model)).sum()
     return losses
 
 
@@ -250,11 +247,8 @@ def run(args):
 
 
 def resolved_impl(spike: dict, device: str) -> str:
-    """The implementation ``HoyerSpike(**spike)`` trains with on ``device``."""
-    neuron = HoyerSpike(**{k: v for k, v in spike.items() if k != 'type'})
-    fn = neuron._train_step_fn(torch.empty(0, device=device))
-    return {'hoyer_neuron_train': 'torch', 'hoyer_neuron_train_cpu': 'cpp',
-            'hoyer_neuron_train_compiled': 'compile'}.get(fn.__name__, fn.__name__)
+    """The backend ``HoyerSpike(**spike)`` trains with on ``device``."""
+    return resolve_impl(spike.get('impl', 'auto'), torch.device(device))
 
 
 def markdown(res, args) -> str:

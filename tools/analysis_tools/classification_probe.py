@@ -12,7 +12,7 @@ prints the validation accuracy. Used to compare neuron settings before a long de
     python tools/analysis_tools/classification_probe.py --sensitivity --steps 0   # chaos at init
 
 ``--shortcut none`` builds the authors' plain stack instead of the membrane-shortcut HoyerVGG
-(docs/accuracy.md has what each flag measured). ``--warmup BEGIN END`` applies the spike warm-up of ``SpikeWarmupHook`` (graded surrogate ramp
+(docs/research/accuracy.md has what each flag measured). ``--warmup BEGIN END`` applies the spike warm-up of ``SpikeWarmupHook`` (graded surrogate ramp
 until step BEGIN, binary spikes from step END); validation always runs binary spikes.
 ``--sensitivity`` prints, per spiking layer at the start and the end, the fraction of spikes
 that flip when the input image changes by 1 % noise, next to the fraction that differ between
@@ -28,7 +28,7 @@ from sklearn.datasets import load_digits
 from mmdet_hoyer.analysis import FiringRateRecorder
 from mmdet_hoyer.engine.hooks.spike_warmup_hook import warmup_alpha
 from mmdet_hoyer.models.backbones import HoyerVGG
-from mmdet_hoyer.models.layers import HoyerSpike
+from mmdet_hoyer.models.layers import HoyerSpike, hoyer_layers, set_warmup
 from mmdet_hoyer.models.layers.membrane_shortcut import SHORTCUTS
 
 
@@ -47,13 +47,13 @@ def parse_args():
                    help='extremum without the saturated values (the authors\' detection code)')
     p.add_argument('--shortcut', default='membrane', choices=SHORTCUTS,
                    help="HoyerVGG's shortcut (default 'membrane', as the class; 'none': the "
-                   "authors' plain stack; docs/accuracy.md)")
+                   "authors' plain stack; docs/research/accuracy.md)")
     p.add_argument('--branch-gamma', type=gamma_arg, default=0.2,
                    help="with --shortcut membrane: initial BN gamma of the shortcut convs "
                    "(default 0.2, as the class; 'none': the init's 1)")
     p.add_argument('--cross-stage-shortcut', action='store_true',
                    help="with --shortcut membrane: conv5_1 continues conv4_3's stream through "
-                   "pool4 (HoyerVGG's cross_stage_shortcut; docs/accuracy.md, hypothesis 7)")
+                   "pool4 (HoyerVGG's cross_stage_shortcut; docs/research/accuracy.md, hypothesis 7)")
     p.add_argument('--surrogate-scale', type=float, default=0.5)
     p.add_argument('--surrogate-lower', type=float, default=0.0)
     p.add_argument('--surrogate-upper', type=float, default=2.0)
@@ -118,10 +118,9 @@ def main():
         # noisy images share one batch, hence the same BN statistics and extrema
         probe = copy.deepcopy(backbone).train()
         outs = {}
-        for n, m in probe.named_modules():
-            if isinstance(m, HoyerSpike):
-                m.warmup_alpha = 0.0
-                m.register_forward_hook(lambda mod, i, o, n=n: outs.__setitem__(n, o))
+        set_warmup(probe, 0.0)
+        for n, m in hoyer_layers(probe):
+            m.register_forward_hook(lambda mod, i, o, n=n: outs.__setitem__(n, o))
         images = colorize(x[n_train:n_train + 64])
         noisy = images + 0.01 * torch.randn(images.shape, generator=gen)
         with torch.no_grad():
@@ -147,8 +146,7 @@ def main():
         if step == args.steps:
             break
         if args.warmup:
-            for _, m in spiking:
-                m.warmup_alpha = warmup_alpha(step, *args.warmup)
+            set_warmup(spiking, warmup_alpha(step, *args.warmup))
         idx = torch.randint(0, n_train, (args.batch_size, ), generator=gen)
         loss = F.cross_entropy(logits(colorize(x[idx])), y[idx])
         opt.zero_grad()

@@ -1,7 +1,7 @@
 """Side-by-side table of a spiking detector and its ANN twin: accuracy, activity, energy.
 
     python tools/analysis_tools/compare.py SNN_WORKDIR ANN_WORKDIR [--stats STATS_JSON]
-        [--out docs/demo_comparison.md]
+        [--out docs/results/demo_comparison.md]
 
 Reads ``<work_dir>/test_metrics.json`` (tools/test.py) of both runs and the SNN's
 ``stats.json`` (tools/analysis_tools/spike_stats.py; default ``SNN_WORKDIR/spike_stats/``).

@@ -3,7 +3,7 @@ of one backbone and one neck layer of the spiking detector for the same image.
 
     python tools/analysis_tools/detection_figure.py SNN_CONFIG SNN_CHECKPOINT \
         [--ann ANN_CONFIG ANN_CHECKPOINT] [--num-images 4] [--score-thr 0.3] \
-        [--spike-layers NAME NAME] [--out docs/demo_detections.png]
+        [--spike-layers NAME NAME] [--out docs/results/demo_detections.png]
 
 Images are the first ``--num-images`` of the SNN config's test set (``--indices`` to choose).
 Both detectors run through MMDetection's ``init_detector`` / ``inference_detector``; boxes are
@@ -40,7 +40,7 @@ def parse_args(argv=None):
     p.add_argument('--score-thr', type=float, default=0.3, help='draw predictions >= this')
     p.add_argument('--spike-layers', nargs='+', help='spiking layers to show (module names; '
                    'default: one backbone, one neck layer)')
-    p.add_argument('--out', default='docs/demo_detections.png')
+    p.add_argument('--out', default='docs/results/demo_detections.png')
     p.add_argument('--cfg-options', nargs='+', action=DictAction,
                    help='override keys of the SNN config')
     return p.parse_args(argv)

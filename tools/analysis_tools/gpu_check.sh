@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The GPU checks of docs/scale.md and docs/benchmarks.md in one device call (budget: 8 min).
+# The GPU checks of docs/guides/scale.md and docs/results/benchmarks.md in one device call (budget: 8 min).
 #   1. here (PyPI, no device time):  bash tools/analysis_tools/gpu_wheels.sh
 #   2. device run:  command='bash tools/analysis_tools/gpu_check.sh', carry=['.whl'], timeout_s=540
 # Writes $OUT/gpu_check.md (the tables, most important first, each as soon as it is measured)

@@ -1,7 +1,7 @@
 """Validation mAP per epoch of several runs (e.g. an SNN and its ANN twin), table and plot.
 
     python tools/analysis_tools/map_vs_epoch.py LABEL=WORK_DIR [LABEL=WORK_DIR ...] \
-        [--metrics coco/bbox_mAP_50 coco/bbox_mAP] --out docs/map_vs_epoch.md
+        [--metrics coco/bbox_mAP_50 coco/bbox_mAP] --out docs/results/map_vs_epoch.md
 
 Reads MMEngine's training logs (``WORK_DIR/<timestamp>/vis_data/scalars.json``); writes the
 markdown table to ``--out`` and the plot next to it (same name, ``.png``).

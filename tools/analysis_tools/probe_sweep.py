@@ -2,7 +2,7 @@
 table (mean ± sd of the val accuracy at chosen steps, firing rate, ratio to the ReLU twin) and
 a plot of accuracy against training step.
 
-    python tools/analysis_tools/probe_sweep.py --out docs/accuracy_probe.md  # the docs' table
+    python tools/analysis_tools/probe_sweep.py --out docs/research/accuracy_probe.md  # the docs' table
     python tools/analysis_tools/probe_sweep.py --variants plain mem --seeds 0 --steps 100
 
 Each probe runs in its own process with one thread (``--jobs`` at a time): on a 2-core machine

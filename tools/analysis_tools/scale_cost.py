@@ -1,11 +1,11 @@
 """What the full-scale configs cost: operations and energy per image, a full-size training step
 on this machine, and an estimate of the GPU-hours of both stages.
 
-    python tools/analysis_tools/scale_cost.py ops [--rates docs/scale_rates.json]
-        [--demo-stats yolov3=work_dirs/demo_snn/spike_stats/stats.json ...] [--out docs/scale.md]
+    python tools/analysis_tools/scale_cost.py ops [--rates docs/guides/scale_rates.json]
+        [--demo-stats yolov3=work_dirs/demo_snn/spike_stats/stats.json ...] [--out docs/guides/scale.md]
     python tools/analysis_tools/scale_cost.py step [--configs yolov3 ssd faster-rcnn]
-        [--steps 2] [--threads 2] [--device cpu|cuda] [--impl compile] [--out docs/scale.md]
-    python tools/analysis_tools/scale_cost.py hours [--out docs/scale.md]
+        [--steps 2] [--threads 2] [--device cpu|cuda] [--impl compile] [--out docs/guides/scale.md]
+    python tools/analysis_tools/scale_cost.py hours [--out docs/guides/scale.md]
 
 ``ops``: per-image MACs of every conv/linear layer of the full config at its test size
 (MMEngine's FlopAnalyzer), split into the layers that read binary spikes (ACs = MACs × the
@@ -40,19 +40,19 @@ from torch import nn
 
 import mmdet_hoyer  # noqa: F401
 from mmdet.registry import MODELS
-from mmdet_hoyer.analysis.operations import (AC_PJ, MAC_PJ, InputSpikeRecorder, dense_macs,
-                                             energy_report)
-from mmdet_hoyer.models.layers import HoyerSpike, recompute_spikes
+from mmdet_hoyer.analysis.operations import InputSpikeRecorder, dense_macs, energy_report
+from mmdet_hoyer.models.layers import (HoyerSpike, hoyer_layers, recompute_spikes, set_impl,
+                                       set_regularize, take_hoyer_terms)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 #: name -> (SNN config, ANN twin, test size (H, W), train size (H, W))
 CONFIGS = OrderedDict([
-    ('yolov3', ('configs/yolov3_hoyer_vgg.py', 'configs/yolov3_vgg_ann.py', (608, 608),
+    ('yolov3', ('configs/yolov3_hoyer_vgg.py', 'configs/yolov3_relu_vgg.py', (608, 608),
                 (608, 608))),
-    ('ssd', ('configs/ssd300_hoyer_vgg.py', 'configs/ssd300_vgg_ann.py', (300, 300),
+    ('ssd', ('configs/ssd300_hoyer_vgg.py', 'configs/ssd300_relu_vgg.py', (300, 300),
              (300, 300))),
-    ('faster-rcnn', ('configs/faster-rcnn_hoyer-r50_fpn_1x_coco.py',
-                     'configs/faster-rcnn_r50-preact_fpn_1x_coco_ann.py', (800, 1344),
+    ('faster-rcnn', ('configs/faster-rcnn_hoyer_r50-fpn.py',
+                     'configs/faster-rcnn_relu_r50-fpn.py', (800, 1344),
                      (800, 1344))),
 ])
 #: input rate assumed where the demo has no such layer: the authors' ImageNet ResNet-50
@@ -170,22 +170,22 @@ def ops_table(args) -> str:
 
 
 # ---------------------------------------------------------------- GPU-hours
-#: the one GPU measurement of the project (docs/benchmarks.md, 2026-11-23, one H100): the demo
+#: the one GPU measurement of the project (docs/results/benchmarks.md, 2026-11-23, one H100): the demo
 #: network (configs/demo/yolov3_hoyer_vgg_digits.py) at batch 32 × 320², ANN twin 156 ms per
 #: training step; SNN 1.30× that (step time) with 1.23× the GPU kernel time
-H100_REF = dict(config='configs/demo/yolov3_vgg_ann_digits.py', size=(320, 320), batch=32,
+H100_REF = dict(config='configs/demo/yolov3_relu_vgg_digits.py', size=(320, 320), batch=32,
                 ann_step_s=0.156, snn_step_ratio=1.30, snn_kernel_ratio=1.23)
 #: (stage, config, train size (H, W), images per epoch, epochs, GPUs of the documented command)
 SCHEDULES = [
     ('stage 1: HoyerVGG16, ImageNet-1k', 'configs/pretrain/cls_hoyer_vgg16_in1k.py', (224, 224),
      1281167, 150, 8),
-    ('stage 1: HoyerResNet-50, ImageNet-1k', 'configs/pretrain/cls_hoyer_resnet50_in1k.py',
+    ('stage 1: HoyerResNet-50, ImageNet-1k', 'configs/pretrain/cls_hoyer_r50_in1k.py',
      (224, 224), 1281167, 400, 4),
-    ('stage 2: YOLOv3, COCO (multi-scale 320-608: 480² ≈ RMS side)', 'configs/yolov3_vgg_ann.py',
+    ('stage 2: YOLOv3, COCO (multi-scale 320-608: 480² ≈ RMS side)', 'configs/yolov3_relu_vgg.py',
      (480, 480), 117266, 273, 8),
-    ('stage 2: SSD300, COCO', 'configs/ssd300_vgg_ann.py', (300, 300), 117266, 120, 8),
+    ('stage 2: SSD300, COCO', 'configs/ssd300_relu_vgg.py', (300, 300), 117266, 120, 8),
     ('stage 2: Faster R-CNN R50-FPN, COCO (1x)',
-     'configs/faster-rcnn_r50-preact_fpn_1x_coco_ann.py', (800, 1344), 117266, 12, 8),
+     'configs/faster-rcnn_relu_r50-fpn.py', (800, 1344), 117266, 12, 8),
 ]
 
 
@@ -242,9 +242,7 @@ def training_step(model, optim, data, spiking: bool):
     if spiking:
         with recompute_spikes():  # what the configs' SpikeRecomputeHook does
             losses = model(**data, mode='loss')
-        losses['loss_hoyer'] = 1e-8 * torch.stack(
-            [m.hoyer_loss for m in model.modules()
-             if isinstance(m, HoyerSpike) and m.hoyer_loss is not None]).sum()
+        losses['loss_hoyer'] = 1e-8 * torch.stack(take_hoyer_terms(model)).sum()
     else:
         losses = model(**data, mode='loss')
     loss, _ = model.parse_losses(losses)
@@ -264,11 +262,10 @@ def measure_step(config: str, size, steps: int, warmup: int, threads: int, batch
     torch.manual_seed(0)
     cuda = device.startswith('cuda')
     model = build(config).to(device).train()
-    spiking = any(isinstance(m, HoyerSpike) for m in model.modules())
-    for m in model.modules():
-        if isinstance(m, HoyerSpike):
-            m.regularize = True  # what HoyerRegularizerHook switches on
-            m.impl = impl or m.impl
+    spiking = bool(hoyer_layers(model))
+    set_regularize(model, True)  # what HoyerRegularizerHook switches on
+    if impl:
+        set_impl(model, impl)
     optim = torch.optim.AdamW(model.parameters(), lr=1e-4)
     head = model.bbox_head if hasattr(model, 'bbox_head') else model.roi_head.bbox_head
     packed = demo_mm_inputs(batch, [(3, *size)] * batch, num_items=[3] * batch,
@@ -379,7 +376,7 @@ def parse_args(argv=None):
                      help='take the rates of config NAME from a demo run\'s spike_stats.py '
                      'stats.json')
     sub.add_parser('hours', help='estimated GPU-hours of both stages (calibrated on the '
-                   'H100 measurement of docs/benchmarks.md)')
+                   'H100 measurement of docs/results/benchmarks.md)')
     step = sub.add_parser('step', help='one full-size training step on this machine')
     step.add_argument('--steps', type=int, default=2)
     step.add_argument('--warmup', type=int, default=1)

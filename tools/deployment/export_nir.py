@@ -22,7 +22,6 @@ config's metric on a consumer's outputs. Needs the deploy extra: ``pip install -
 import argparse
 import copy
 import json
-import os.path as osp
 import sys
 from collections import Counter
 
@@ -30,7 +29,7 @@ import torch
 from mmengine.config import DictAction
 
 import mmdet_hoyer  # noqa: F401  (registers the plugin; torch>=2.6 checkpoint loading)
-from mmdet_hoyer.deployment import ExportableDetector, ExportError, preprocess_images
+from mmdet_hoyer.deployment import ExportableDetector, ExportError, load_for_export
 from mmdet_hoyer.deployment.nir_run import CONSUMERS
 
 
@@ -79,14 +78,6 @@ class ExportableFeatures(ExportableDetector):
         return feats + spikes
 
 
-def _test_images(cfg, n: int):
-    from mmdet.registry import DATASETS
-    from mmengine.registry import init_default_scope
-    init_default_scope(cfg.get('default_scope', 'mmdet'))
-    dataset = DATASETS.build(cfg.test_dataloader.dataset)
-    return [dataset.get_data_info(i)['img_path'] for i in range(min(n, len(dataset)))]
-
-
 def _metadata(model, wrapper, inputs, part: str) -> dict:
     pre = model.cfg.model.get('data_preprocessor', {})
     return dict(
@@ -105,40 +96,20 @@ def _metadata(model, wrapper, inputs, part: str) -> dict:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from mmengine.config import Config
-    from mmdet.apis import init_detector
     from mmdet.models.detectors import SingleStageDetector
     from mmdet_hoyer.deployment.nir_check import consumers_report
     from mmdet_hoyer.deployment.nir_eval import evaluate_nir
     from mmdet_hoyer.deployment.nir_graph import export_nir, require_nir
-    from mmdet_hoyer.utils import check_data_paths
     try:
         nir = require_nir()
     except ImportError as e:
         raise SystemExit(f'error: {e}')
-    if not args.out.endswith('.nir'):
-        raise SystemExit(f'error: --out must name a .nir file, got {args.out!r}')
-    if not osp.isfile(args.checkpoint):
-        raise SystemExit(f'error: checkpoint {args.checkpoint!r} is not a file')
-    if args.num_images < 1:
-        raise SystemExit(f'error: --num-images must be >= 1, got {args.num_images}')
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.images:
-        missing = [p for p in args.images if not osp.isfile(p)]
-        if missing:
-            raise SystemExit(f'error: --images: not a file: {", ".join(missing)}')
-        images = args.images
-    else:
-        try:
-            check_data_paths(cfg, splits=('test', ))
-        except FileNotFoundError as e:
-            raise SystemExit(f'error: {e} (or pass --images)')
-        images = _test_images(cfg, args.num_images)
-
-    model = init_detector(cfg, args.checkpoint, device='cpu')
-    inputs, data_samples = preprocess_images(model, images)
+    try:
+        cfg, model, images, inputs, data_samples = load_for_export(
+            args.config, args.checkpoint, args.out, '.nir', args.images, args.num_images,
+            args.cfg_options)
+    except ValueError as e:
+        raise SystemExit(f'error: {e}')
     single = isinstance(model, SingleStageDetector)
     try:
         wrapper = ExportableDetector(model) if single else ExportableFeatures(model)
@@ -199,7 +170,7 @@ def main(argv=None) -> int:
     if ops:
         print(f'operations per image on the graph ({ops["consumer"]}): '
               f'{ops["graph"]["acs"] / 1e6:.2f} M ACs + {ops["graph"]["macs"] / 1e6:.2f} M MACs; '
-              f'spike_stats.py on the same images: {ops["torch"]["acs"] / 1e6:.2f} M ACs + '
+              f'spike_stats.py on the same images and spikes: {ops["torch"]["acs"] / 1e6:.2f} M ACs + '
               f'{ops["torch"]["macs"] / 1e6:.2f} M MACs (max rel. diff per layer '
               f'{ops["max_rel_diff"]:.2g}); the graph\'s pooling sums add '
               f'{ops["extra"]["acs"] / 1e6:.2f} M ACs + {ops["extra"]["macs"] / 1e6:.2f} M MACs')
@@ -243,7 +214,8 @@ def _features_report(wrapper, export, inputs, consumers) -> dict:
         outs, zs, _ = forced_run(wrapper, inputs, export, values)
         spikes = compare_spikes(
             [values[export.spike_nodes[x]].numpy() for x in wrapper.spiking_layers], outs[n:],
-            zs, [wrapper.detector.get_submodule(x).threshold for x in wrapper.spiking_layers],
+            zs, [wrapper.detector.get_submodule(x).firing_threshold
+                 for x in wrapper.spiking_layers],
             wrapper.spiking_layers)
         head = [dict(name=name, max_abs_diff=float((o - t).abs().max()),
                      ok=bool(((o - t).abs() <= 1e-4 + 1e-3 * t.abs()).all()))

@@ -9,11 +9,10 @@ that of the check images' batch) and returns the dense head's raw outputs, then,
 ``GreaterOrEqual`` + ``Cast`` with its eval threshold ``|θ|·E`` folded in as a constant.
 Box decoding and NMS stay outside the graph: the check runs MMDetection's own
 ``predict_by_feat`` on the onnxruntime outputs and compares the boxes with PyTorch's
-``predict``. Needs the deploy extra: ``pip install -e ".[deploy]"``. See docs/deployment.md.
+``predict``. Needs the deploy extra: ``pip install -e ".[deploy]"``. See docs/guides/deployment.md.
 """
 import argparse
 import json
-import os.path as osp
 import sys
 
 import torch
@@ -21,7 +20,7 @@ from mmengine.config import DictAction
 
 import mmdet_hoyer  # noqa: F401  (registers the plugin; torch>=2.6 checkpoint loading)
 from mmdet_hoyer.deployment import (ExportableDetector, ExportError, check_onnx,
-                                    evaluate_onnx, export_onnx, preprocess_images)
+                                    evaluate_onnx, export_onnx, load_for_export)
 
 
 def parse_args(argv=None):
@@ -43,14 +42,6 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def _test_images(cfg, n: int):
-    from mmdet.registry import DATASETS
-    from mmengine.registry import init_default_scope
-    init_default_scope(cfg.get('default_scope', 'mmdet'))
-    dataset = DATASETS.build(cfg.test_dataloader.dataset)
-    return [dataset.get_data_info(i)['img_path'] for i in range(min(n, len(dataset)))]
-
-
 def _metadata(model, wrapper, inputs) -> dict:
     """What a user outside MMDetection needs to feed the graph and read its outputs."""
     pre = model.cfg.model.get('data_preprocessor', {})
@@ -69,32 +60,12 @@ def _metadata(model, wrapper, inputs) -> dict:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from mmengine.config import Config
-    from mmdet.apis import init_detector
-    from mmdet_hoyer.utils import check_data_paths
-    if not args.out.endswith('.onnx'):
-        raise SystemExit(f'error: --out must name a .onnx file, got {args.out!r}')
-    if not osp.isfile(args.checkpoint):
-        raise SystemExit(f'error: checkpoint {args.checkpoint!r} is not a file')
-    if args.num_images < 1:
-        raise SystemExit(f'error: --num-images must be >= 1, got {args.num_images}')
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.images:
-        missing = [p for p in args.images if not osp.isfile(p)]
-        if missing:
-            raise SystemExit(f'error: --images: not a file: {", ".join(missing)}')
-        images = args.images
-    else:
-        try:
-            check_data_paths(cfg, splits=('test', ))
-        except FileNotFoundError as e:
-            raise SystemExit(f'error: {e} (or pass --images)')
-        images = _test_images(cfg, args.num_images)
-
-    model = init_detector(cfg, args.checkpoint, device='cpu')
-    inputs, data_samples = preprocess_images(model, images)
+    try:
+        cfg, model, images, inputs, data_samples = load_for_export(
+            args.config, args.checkpoint, args.out, '.onnx', args.images, args.num_images,
+            args.cfg_options)
+    except ValueError as e:
+        raise SystemExit(f'error: {e}')
     try:
         wrapper = ExportableDetector(model, with_spikes=not args.no_spikes)
         with torch.no_grad():

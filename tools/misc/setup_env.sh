@@ -91,6 +91,6 @@ pip_q install -q --no-deps --no-build-isolation -e .
 "$PY" -c "import mmcv.ops, mmdet, mmdet_hoyer; print('[setup] ok: mmcv', mmcv.__version__, 'mmdet', mmdet.__version__)"
 # the neuron's fused CPU kernels (HoyerSpike impl='auto'/'cpp'): built once into $CACHE/ops
 # (~20 s); without a compiler training falls back to the eager neuron
-"$PY" -c "from mmdet_hoyer.ops import build_directory as d, hoyer_cpu_ops_unavailable_reason as r; \
+"$PY" -c "from mmdet_hoyer.models.layers.neuron.cpu_kernels import build_directory as d, hoyer_cpu_ops_unavailable_reason as r; \
 m = r(); print('[setup] fused CPU neuron kernels:', m or f'built in {d()}')" 2>&1 | grep -v "No CUDA runtime"
 echo "$STAMP_SRC" >"$STAMP_FILE"

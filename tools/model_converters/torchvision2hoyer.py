@@ -8,7 +8,7 @@
 SRC is a torchvision state dict (``torch.save(torchvision.models.vgg16_bn(weights=...)
 .state_dict(), SRC)``, or the file torchvision downloads). DST is loaded by a detector with
 ``model.backbone.init_cfg=dict(type='Pretrained', prefix='backbone.', checkpoint=DST)`` or by a
-spiking stage-1 config that fine-tunes it (docs/scale.md). Every tensor mapped, every tensor
+spiking stage-1 config that fine-tunes it (docs/guides/scale.md). Every tensor mapped, every tensor
 left out and every backbone tensor that keeps its initialisation is printed with the reason
 (what maps where and why: mmdet_hoyer/utils/torchvision_convert.py).
 """

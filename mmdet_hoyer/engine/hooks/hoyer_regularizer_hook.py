@@ -8,7 +8,8 @@ from torch import nn
 
 from mmdet.registry import HOOKS
 from mmdet_hoyer.analysis.firing_rate import layer_group
-from mmdet_hoyer.models.layers import HoyerSpike
+from mmdet_hoyer.models.layers import (HoyerSpike, set_record_stats, set_regularize,
+                                       take_hoyer_terms)
 
 from .spiking_layers import require_spiking_layers, unwrap
 
@@ -19,14 +20,15 @@ class HoyerRegularizerHook(Hook):
 
     ``H_l = (Σ|c|)² / Σc²`` is the Hoyer-square of layer ``l``'s clipped membrane potential
     ``c = clamp(z/|θ|, 0, 1)`` over the whole batch tensor; each :class:`HoyerSpike` computes it
-    in its training forward. The hook registers a forward hook on the (unwrapped) detector that
-    appends the sum to the dict returned by ``forward(..., mode='loss')``, so no detector or
-    head class changes, the term is logged like every loss, and under DDP the term is part of
-    the loss the wrapped module returns.
+    in its training forward once :func:`~mmdet_hoyer.models.layers.set_regularize` is on, and
+    :func:`~mmdet_hoyer.models.layers.take_hoyer_terms` hands the terms over. The hook registers
+    a forward hook on the (unwrapped) detector that appends the sum to the dict returned by
+    ``forward(..., mode='loss')``, so no detector or head class changes, the term is logged like
+    every loss, and under DDP the term is part of the loss the wrapped module returns.
 
     Every ``interval`` iterations it also writes, per layer group (the first ``group_depth``
     parts of the module path: backbone / neck / bbox_head), the mean firing rate and the mean
-    effective threshold ``|θ|·E`` of the batch to the message hub as
+    firing threshold ``|θ|·E`` of the batch to the message hub as
     ``train/spike_rate/<group>`` and ``train/spike_thr/<group>`` (text log, JSON, TensorBoard).
 
     Args:
@@ -73,23 +75,20 @@ class HoyerRegularizerHook(Hook):
             "to regularize. Use a spiking backbone/neck (e.g. backbone=dict(type='HoyerVGG')) or "
             "set act_cfg=dict(type='HoyerSpike'), or remove the hook from custom_hooks.")
         model = unwrap(runner)
-        for _, m in self.layers:
-            m.regularize = True
-            m.detach_threshold = self.detach_threshold
+        set_regularize(self.layers, True, detach_threshold=self.detach_threshold)
         self._handles = [model.register_forward_hook(self._add_loss, with_kwargs=True)]
 
     def after_run(self, runner) -> None:
         for h in self._handles:
             h.remove()
         self._handles = []
-        for _, m in self.layers:
-            m.regularize = False
-            m.hoyer_loss = None
+        set_regularize(self.layers, False)
 
     # ------------------------------------------------------------------ loss
     def regularizer(self) -> Optional[torch.Tensor]:
-        """``λ·Σ_l H_l`` over the layers that ran in the last training forward (or None)."""
-        terms = [m.hoyer_loss for _, m in self.layers if m.hoyer_loss is not None]
+        """``λ·Σ_l H_l`` over the layers that ran since the last call (or None); the terms are
+        handed over (:func:`~mmdet_hoyer.models.layers.take_hoyer_terms`)."""
+        terms = take_hoyer_terms(self.layers)
         if not terms:
             return None
         return self.loss_weight * torch.stack(terms).sum()
@@ -98,36 +97,32 @@ class HoyerRegularizerHook(Hook):
         mode = kwargs.get('mode', args[2] if len(args) > 2 else None)
         if not (module.training and mode == 'loss' and isinstance(output, dict)):
             return None
-        loss = self.regularizer()
-        for _, m in self.layers:  # free the per-layer references; the graph lives in `loss`
-            m.hoyer_loss = None
+        loss = self.regularizer()  # the graph lives in `loss`
         if loss is not None:
             output[self.loss_name] = loss
         return output
 
     # ------------------------------------------------------------------ logging
     def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
-        record = self.every_n_train_iters(runner, self.interval)
-        for _, m in self.layers:
-            m.record_stats = record
+        set_record_stats(self.layers, self.every_n_train_iters(runner, self.interval))
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
         if not self.every_n_train_iters(runner, self.interval):
             return
         for key, value in self.layer_group_stats().items():
             runner.message_hub.update_scalar(f'train/{key}', value)
-        for _, m in self.layers:
-            m.record_stats = False
+        set_record_stats(self.layers, False)
 
     def layer_group_stats(self) -> Dict[str, float]:
-        """Mean firing rate and mean ``|θ|·E`` per layer group, from the last recorded batch."""
+        """Mean firing rate and mean firing threshold ``|θ|·E`` per layer group, from the last
+        recorded batch."""
         rates, thrs = defaultdict(list), defaultdict(list)
         for name, m in self.layers:
             if m.last_firing_rate is None:
                 continue
             group = layer_group(name, self.group_depth)
             rates[group].append(float(m.last_firing_rate))
-            thrs[group].append(float(m.theta_abs.detach() * m.last_extremum))
+            thrs[group].append(float(m.clip_threshold.detach() * m.last_extremum))
         stats = {}
         for group in rates:
             stats[f'spike_rate/{group}'] = sum(rates[group]) / len(rates[group])

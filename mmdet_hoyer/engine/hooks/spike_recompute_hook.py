@@ -19,7 +19,7 @@ class SpikeRecomputeHook(Hook):
     The conv after each :class:`HoyerSpike` then stores a reference to the neuron's saved
     potential instead of its float spike map and rebuilds the map (``1[u ≥ E]``, bit-equal) when
     backward needs it: one activation-sized tensor less per spiking layer, so the spiking
-    detector saves about as much for backward as its ANN twin (docs/benchmarks.md). Losses,
+    detector saves about as much for backward as its ANN twin (docs/results/benchmarks.md). Losses,
     gradients and spikes are unchanged. The block is entered by forward pre/post hooks on the
     (unwrapped) detector, only for forwards that build a graph (training mode, grad enabled);
     backward may run after the forward returned.

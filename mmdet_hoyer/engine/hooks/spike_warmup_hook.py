@@ -4,7 +4,7 @@ from typing import List, Tuple
 from mmengine.hooks import Hook
 
 from mmdet.registry import HOOKS
-from mmdet_hoyer.models.layers import HoyerSpike
+from mmdet_hoyer.models.layers import HoyerSpike, set_warmup
 
 from .spiking_layers import require_spiking_layers
 
@@ -24,8 +24,9 @@ class SpikeWarmupHook(Hook):
 
     A deep stack of one-time-step spiking layers is chaotic at a random initialisation: a
     small input change flips about as many spikes, a few layers up, as a different image does,
-    so the first hundreds of steps see no usable signal (measured in ``docs/spike_warmup.md``).
-    While this hook is active every :class:`HoyerSpike` returns, in its *training* forward,
+    so the first hundreds of steps see no usable signal (measured in ``docs/research/spike_warmup.md``).
+    While this hook is active every :class:`HoyerSpike` returns, in its *training* forward
+    (:func:`~mmdet_hoyer.models.layers.set_warmup`),
     ``(1 − α)·o + α·P(u)``: ``o`` the binary spikes, ``P`` the ramp whose derivative is the
     surrogate gradient (``0.5·clamp(u, 0, 2)`` with the paper's surrogate). The backward is the
     surrogate throughout; thresholds, running extrema, the Hoyer regularizer and the logged
@@ -39,7 +40,7 @@ class SpikeWarmupHook(Hook):
     twin (the ReLU's scale ``1/|θ|`` is removed by the next BN) and turns into the SNN while
     ``α`` fades — ANN-to-SNN conversion and fine-tuning within one run. The surrogate's ramp is
     bounded, and a bounded activation did not learn the YOLOv3 demo's classes in its budget
-    (``docs/spike_warmup.md``).
+    (``docs/research/spike_warmup.md``).
 
     Args:
         begin: iteration (or epoch, with ``by_epoch``) where the ramp starts to fade; ≥ 0.
@@ -49,7 +50,7 @@ class SpikeWarmupHook(Hook):
         ramp: the graded function, ``'surrogate'`` (default) or ``'relu'``.
     """
 
-    RAMPS = ('surrogate', 'relu')
+    RAMPS = HoyerSpike.RAMPS
 
     priority = 'NORMAL'
 
@@ -75,8 +76,7 @@ class SpikeWarmupHook(Hook):
         self.layers = require_spiking_layers(
             runner, 'SpikeWarmupHook',
             'to warm up; remove the hook or use a spiking backbone/neck.')
-        for _, m in self.layers:
-            m.warmup_ramp = self.ramp
+        set_warmup(self.layers, 0.0, self.ramp)  # the ramp now, alpha by self._set below
         unit = 'epochs' if self.by_epoch else 'iterations'
         if self.by_epoch:
             per_epoch = len(runner.train_dataloader)
@@ -106,5 +106,4 @@ class SpikeWarmupHook(Hook):
         return alpha
 
     def _apply(self, alpha: float) -> None:
-        for _, m in self.layers:
-            m.warmup_alpha = alpha
+        set_warmup(self.layers, alpha)

@@ -68,7 +68,7 @@ class HoyerSSDVGG(HoyerVGG):
         :class:`FCStage`; with ``branch_gamma``; False: plain fc6/fc7), and
         ``cross_stage_shortcut=True`` continues conv4_3's stream into conv5_1 through pool4
         (:class:`HoyerVGG`). Both keep class information at stride 16 that the layout without
-        them loses (docs/accuracy.md, hypothesis 7). ``None`` (default): on with
+        them loses (docs/research/accuracy.md, hypothesis 7). ``None`` (default): on with
         ``shortcut='membrane'``, off with ``shortcut='none'``; True needs 'membrane'.
         ``pool_on`` applies to the pools of stages 0-2 (pool4 and pool5 already pool spikes).
     """

@@ -87,7 +87,7 @@ class HoyerVGG(BaseModule):
             (:class:`~mmdet_hoyer.models.layers.MembraneShortcutStage`), so the neurons see a
             real-valued running sum while every conv still reads spikes; same parameters, same
             synaptic operations. ``'none'``: the authors' plain VGG, which trains from scratch
-            only through a warm-up or a ReLU anneal (docs/accuracy.md).
+            only through a warm-up or a ReLU anneal (docs/research/accuracy.md).
         branch_gamma: with ``shortcut='membrane'``, initial BN γ of the convs that add to the
             stream (default 0.2, as EMS-YOLO's residual branches; ``None``: the init_cfg's 1).
         cross_stage_shortcut: with ``shortcut='membrane'``, a stage whose first conv has the

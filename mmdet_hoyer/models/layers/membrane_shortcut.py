@@ -1,7 +1,7 @@
 """Membrane shortcuts: identity shortcuts on the real-valued pre-activation stream.
 
 A plain stack of one-time-step spiking layers thresholds every layer's input afresh; a deep
-random stack of them is chaotic and hard to train (docs/accuracy.md). Spiking ResNets keep a
+random stack of them is chaotic and hard to train (docs/research/accuracy.md). Spiking ResNets keep a
 real-valued stream instead: the authors' pre-activation ResNet adds conv outputs to a
 real-valued residual stream; EMS-YOLO and MS-ResNet add each branch's BN output to the membrane
 potential of the next neuron. Here a run of conv units (``conv → [pool] → norm → neuron``) gets

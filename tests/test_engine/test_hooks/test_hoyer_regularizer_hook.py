@@ -11,7 +11,7 @@ from mmdet_hoyer.models.layers import HoyerSpike
 
 
 def tiny_yolo_cfg(repo_root, ann=False):
-    name = 'yolov3_vgg_ann_digits.py' if ann else 'yolov3_hoyer_vgg_digits.py'
+    name = 'yolov3_relu_vgg_digits.py' if ann else 'yolov3_hoyer_vgg_digits.py'
     cfg = Config.fromfile(f'{repo_root}/configs/demo/{name}')
     w = 0.125
     cfg.model.backbone.widen_factor = w

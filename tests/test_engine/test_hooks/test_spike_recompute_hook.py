@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from mmdet.registry import HOOKS, MODELS
-from mmdet_hoyer.models.layers import spike_recompute
+from mmdet_hoyer.models.layers.neuron import recompute as spike_recompute
 
 from test_hoyer_regularizer_hook import loss_batch, tiny_yolo_cfg
 

@@ -1,0 +1,7 @@
+# ssd160_hoyer_vgg_digits.py on the VOC-layout copy of the digits set (_base_/datasets/digits_voc.py:
+# VOCDataset, VOCMetric 11-point and area mAP).
+_base_ = ['./ssd160_hoyer_vgg_digits.py', '../_base_/datasets/digits_voc.py']
+train_dataloader = dict(dataset=dict(_base_.digits_voc_train, pipeline=_base_.train_pipeline))
+val_dataloader = test_dataloader = dict(
+    dataset=dict(_base_.digits_voc_val, pipeline=_base_.test_pipeline))
+val_evaluator = test_evaluator = _base_.digits_voc_evaluator

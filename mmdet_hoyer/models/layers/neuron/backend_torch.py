@@ -1,0 +1,112 @@
+"""The neuron's training step in eager ATen ops (``HoyerSpike(impl='torch')``), the readable
+reference the other backends are tested against (:mod:`.backends`)."""
+from typing import Callable, Optional, Tuple
+
+import torch
+from torch import Tensor
+
+from .functional import (_bounded, _surrogate_grad, _window_grad, batch_threshold,
+                         channel_view, hoyer_square, keep_for_backward, reduce_dims, spike_map)
+from .step import StepResult, check_step_args
+
+
+class _HoyerNeuronTrain(torch.autograd.Function):
+    """Training forward of the neuron in one pass: moments, extremum, spikes; one backward.
+
+    Saves only ``u = z/|θ|`` (float32). Backward combines the spike surrogate and, when the
+    moments' gradients are needed (regularizer), ``∂s1/∂u = 1``, ``∂s2/∂u = 2u`` inside (0, 1).
+    """
+
+    @staticmethod
+    def forward(ctx, z: Tensor, theta_abs: Tensor, fallback: Tensor, dims: Tuple[int, ...],
+                surrogate: Tuple[float, float, float], reg_theta_grad: bool,
+                sync: bool = False, exclude_saturated: bool = False,
+                on_spikes: Optional[Callable[[Tensor, Tensor, Tensor], None]] = None):
+        t = theta_abs.detach().float()
+        u = z.detach().float() / t
+        # saturated values (u ≥ 1) add 1 to both sums: their count n removes them from E
+        n = (u >= 1.0).sum(dims, dtype=torch.float32) if exclude_saturated else None
+        c = u.clamp(0.0, 1.0)
+        s1 = c.sum(dims)
+        s2 = torch.vdot(c.reshape(-1), c.reshape(-1)) if not dims or len(dims) == c.dim() \
+            else c.square_().sum(dims)
+        moments = (s1, s2) if n is None else (s1 - n, s2 - n)
+        e, thr = batch_threshold(moments, fallback, sync, z.dim())
+        # fresh CPU allocations of activation size cost more than the arithmetic: write the
+        # spikes into the clamp buffer (no longer needed) when the dtypes agree
+        spikes = torch.ge(u, thr, out=c) if z.dtype == torch.float32 and c.shape == z.shape \
+            else spike_map(u, thr, z.dtype)
+        u = _bounded(u, surrogate)  # bounds keep E's side of every u
+        keep_for_backward(ctx, u, t, e, surrogate, reg_theta_grad, z.dtype)
+        if on_spikes is not None:
+            on_spikes(spikes, u, thr)
+        return spikes, e, s1, s2
+
+    @staticmethod
+    def backward(ctx, grad_o, _grad_e, g1, g2):
+        u, t = ctx.saved_tensors
+        grad_u = _surrogate_grad(grad_o, u, ctx.surrogate)
+        grad_t = None
+        need_t = ctx.needs_input_grad[1]
+        has_reg = g1 is not None or g2 is not None
+        if need_t and not (has_reg and ctx.reg_theta_grad):
+            grad_t = -torch.vdot(grad_u.reshape(-1), u.reshape(-1))
+        if has_reg:
+            # ∂s1/∂u = 1 and ∂s2/∂u = 2u inside the clip range (0, 1), 0 outside
+            ndim = u.dim()
+            g1 = channel_view(g1, ndim) if g1 is not None else torch.zeros((), device=u.device)
+            g2 = channel_view(g2, ndim) if g2 is not None else torch.zeros((), device=u.device)
+            reg = torch.mul(u, 2.0 * g2.float()).add_(g1.float())
+            grad_u.add_(_window_grad(reg, u, 0.0, 1.0, right_closed=False, out=reg))
+            if need_t and ctx.reg_theta_grad:  # one reduction for both terms
+                grad_t = -torch.vdot(grad_u.reshape(-1), u.reshape(-1))
+        grad_z = grad_u.div_(t).to(ctx.z_dtype) if ctx.needs_input_grad[0] else None
+        if grad_t is not None:
+            grad_t = (grad_t / t).reshape(t.shape)
+        return grad_z, grad_t, None, None, None, None, None, None, None
+
+
+def hoyer_neuron_train(z: Tensor,
+                       theta_abs: Tensor,
+                       fallback: Tensor,
+                       per_channel: bool = False,
+                       surrogate: Tuple[float, float, float] = (0.5, 0.0, 2.0),
+                       reg_theta_grad: bool = True,
+                       sync: bool = False,
+                       exclude_saturated: bool = False,
+                       on_spikes: Optional[Callable[[Tensor, Tensor, Tensor], None]] = None
+                       ) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
+    """The neuron's training step, fused: equal to composing the functions above.
+
+    ``s1, s2 = clipped_moments(z, |θ|)``, ``E = hoyer_extremum(s1, s2, fallback)`` and
+    ``o = spike(z, |θ|, E, *surrogate)``, computed with one clamp and one saved tensor.
+
+    Returns:
+        ``(o, E, s1, s2)``. ``o`` carries the surrogate gradient; ``s1``/``s2`` carry the
+        moments' gradient (to feed :func:`hoyer_square`); with ``reg_theta_grad=False`` the
+        moments' gradient reaches ``z`` but not ``θ`` (regularizing ``clamp(z, 0, |θ|.detach())``).
+        With ``sync=True`` (distributed training) the two moments are summed over all processes
+        before ``E`` is formed, so every process thresholds with the extremum of the global
+        batch (as one process with the whole batch would) and updates an identical running
+        estimate; the returned ``s1``/``s2`` (for the regularizer) stay local.
+        With ``exclude_saturated=True`` the extremum leaves out the saturated values
+        (``E = (s2 − n)/(s1 − n)``, :func:`saturated_count`, the authors' detection code); the
+        returned ``s1``/``s2`` and so the regularizer keep them.
+        ``on_spikes(o, u, E)``, when given, is called once with the spikes, the saved ``u`` (its
+        float32 potential, bounded to a range that keeps ``o = 1[u ≥ E]``) and ``E`` broadcast
+        to ``u`` (:func:`~.recompute.register_spikes`).
+    """
+    return _HoyerNeuronTrain.apply(z, theta_abs, fallback, reduce_dims(z, per_channel),
+                                   tuple(float(v) for v in surrogate), reg_theta_grad, sync,
+                                   exclude_saturated, on_spikes)
+
+
+def step(z: Tensor, clip: Tensor, fallback: Tensor, *, per_channel: bool = False,
+         surrogate: Tuple[float, float, float] = (0.5, 0.0, 2.0), with_hoyer: bool = False,
+         reg_theta_grad: bool = True, sync: bool = False, exclude_saturated: bool = False,
+         on_spikes: Optional[Callable[..., None]] = None) -> StepResult:
+    """The eager backend under the common contract (:mod:`.step`)."""
+    check_step_args('torch', z, per_channel)
+    o, e, s1, s2 = hoyer_neuron_train(z, clip, fallback, per_channel, surrogate, reg_theta_grad,
+                                      sync, exclude_saturated, on_spikes)
+    return StepResult(o, e, hoyer_square(s1, s2) if with_hoyer else None)

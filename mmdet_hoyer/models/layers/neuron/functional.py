@@ -1,0 +1,329 @@
+"""Pure tensor functions of the one-time-step Hoyer spiking neuron.
+
+Notation follows Datta, Liu & Beerel, *Hoyer regularizer is all you need for ultra
+low-latency spiking neural networks* (arXiv 2212.10170):
+
+* ``z``  - pre-activation (the BatchNorm output);
+* ``θ``  - trainable clipping threshold (one scalar per layer); ``u = z / |θ|``;
+* ``c = clamp(u, 0, 1)`` - the clipped membrane potential;
+* ``E = Σc² / Σ|c|`` - the Hoyer extremum of ``c``, the (down-scaled) firing threshold on ``u``;
+* ``o = 1[u ≥ E]`` - the binary spike, with a straight-through box-car surrogate gradient;
+* ``H(c) = (Σ|c|)² / Σc²`` - the Hoyer-square regularizer.
+
+Both statistics share two sums, ``s1 = Σc`` and ``s2 = Σc²`` (``c ≥ 0`` so ``|c| = c``):
+``E = s2 / s1`` and ``H = s1² / s2``. The small functions below (:func:`clipped_moments`,
+:func:`hoyer_extremum`, :func:`hoyer_square`, :func:`spike`) are the readable definitions; the
+training-step backends (:mod:`.backends`: eager, fused C++ CPU kernels, ``torch.compile``) fuse
+them and are tested to equal their composition.
+
+Three thresholds, named apart everywhere:
+
+* the **clip threshold** ``θ`` (the trainable parameter ``HoyerSpike.threshold``; ``|θ|`` is
+  ``clip``): the scale of ``u = z/|θ|`` and the clip ``c = clamp(u, 0, 1)``;
+* the **extremum** ``E`` (batch value while training, ``running_extremum`` in eval): the
+  threshold on ``u``;
+* the **firing threshold** ``|θ|·E`` on ``z`` (:func:`folded_firing_threshold`: the exact
+  float32 constant ``T`` with ``1[z ≥ T] = 1[z/|θ| ≥ E]``, what exported graphs hold).
+
+Everything that is a statistic (``s1``, ``s2``, ``E``, ``H``) is computed in float32 whatever
+the input dtype, so mixed precision changes neither the thresholds nor the regularizer.
+"""
+import functools
+from typing import Optional, Sequence, Tuple
+
+import torch
+from torch import Tensor
+
+#: Smallest value the extremum may take: a spike needs ``u > 0`` even when all ``c`` underflow.
+EXTREMUM_EPS = torch.finfo(torch.float32).tiny
+
+
+def channel_view(t: Tensor, ndim: int) -> Tensor:
+    """Reshape a per-channel vector ``(C,)`` to broadcast over ``(N, C, *spatial)``.
+
+    A scalar (0-d or 1-element) tensor is returned unchanged.
+    """
+    if t.numel() == 1 or ndim < 2:
+        return t.reshape(()) if t.numel() == 1 else t
+    return t.reshape((1, -1) + (1, ) * (ndim - 2))
+
+
+def reduce_dims(x: Tensor, per_channel: bool) -> Tuple[int, ...]:
+    """Dimensions summed for a per-layer (all) or per-channel (all but dim 1) statistic."""
+    if per_channel:
+        if x.dim() < 2:
+            raise ValueError(f'per-channel Hoyer statistics need an input with a channel '
+                             f'dimension (N, C, ...), got shape {tuple(x.shape)}')
+        return (0, ) + tuple(range(2, x.dim()))
+    return tuple(range(x.dim()))
+
+
+def clipped_moments(z: Tensor, theta_abs: Tensor,
+                    per_channel: bool = False) -> Tuple[Tensor, Tensor]:
+    """First and second moments of the clipped membrane potential ``c = clamp(z/|θ|, 0, 1)``.
+
+    Args:
+        z: pre-activation, any shape; ``(N, C, ...)`` when ``per_channel``.
+        theta_abs: ``|θ|``, a positive scalar tensor (detach it to stop gradients to θ).
+        per_channel: sum over all dims but the channel dim (1) instead of all dims.
+
+    Returns:
+        ``(s1, s2)``: float32 ``Σc`` and ``Σc²``, scalars or ``(C,)`` vectors. Gradients flow to
+        ``z`` and ``theta_abs`` (zero where ``c`` is clipped) through plain autograd: this is the
+        readable form that :func:`hoyer_neuron_train` fuses (and is tested against).
+    """
+    dims = reduce_dims(z, per_channel)
+    c = (z.float() / theta_abs.float()).clamp(0.0, 1.0)
+    return c.sum(dims), c.square().sum(dims)
+
+
+def hoyer_extremum(s1: Tensor, s2: Tensor, fallback: Tensor) -> Tensor:
+    """Hoyer extremum ``E = Σc² / Σ|c|`` of the clipped potential (paper, threshold equation).
+
+    ``c ∈ [0, 1]`` so ``E ∈ (0, 1]``. A silent layer (or channel) has ``s1 = 0`` and no defined
+    extremum (the authors' code divides 0/0 there); it gets ``fallback`` instead, the running
+    estimate, which leaves both the spikes (none fire: all ``u ≤ 0``) and the running estimate
+    unchanged. The result is clamped to ``≥ EXTREMUM_EPS`` so ``u = 0`` never fires, even when
+    ``c²`` underflows. No gradient flows through ``E``.
+    """
+    s1 = s1.detach()
+    s2 = s2.detach()
+    fallback = fallback.detach().to(s1.dtype).expand_as(s1)
+    e = torch.where(s1 > 0, s2 / s1.clamp_min(EXTREMUM_EPS), fallback)
+    return e.clamp(EXTREMUM_EPS, 1.0)
+
+
+def saturated_count(z: Tensor, theta_abs: Tensor, per_channel: bool = False) -> Tensor:
+    """``n = Σ 1[z/|θ| ≥ 1]``, the number of saturated values of ``c = clamp(z/|θ|, 0, 1)``
+    (float32, scalar or per channel; no gradient).
+
+    The authors' detection code zeroes saturated values before forming the extremum. Each
+    saturated value adds exactly 1 to both ``Σc`` and ``Σc²``, so that extremum is
+    ``E' = (s2 − n) / (s1 − n)``: pass ``(s1 − n, s2 − n)`` to :func:`hoyer_extremum`.
+    """
+    u = z.detach().float() / theta_abs.detach().float()
+    return (u >= 1.0).sum(reduce_dims(z, per_channel), dtype=torch.float32)
+
+
+def hoyer_square(s1: Tensor, s2: Tensor) -> Tensor:
+    """Hoyer-square regularizer ``H(c) = (Σ|c|)² / Σc²`` from the clipped moments.
+
+    ``s1``/``s2`` may be per-channel; they are summed to the whole tensor first. ``H`` lies in
+    ``[1, numel]`` and is scale-invariant. A silent tensor (``s2 = 0``) is defined as ``H = 0``
+    with zero gradient, never NaN.
+    """
+    s1 = s1.sum()
+    s2 = s2.sum()
+    safe = s2.clamp_min(EXTREMUM_EPS)
+    return torch.where(s2 > 0, s1.square() / safe, torch.zeros_like(s1))
+
+
+def update_running(running: Tensor, value: Tensor, momentum: float) -> None:
+    """In place: ``running ← (1 - m)·running + m·value`` (BatchNorm-style running estimate)."""
+    with torch.no_grad():
+        running.mul_(1.0 - momentum).add_(value.detach().to(running.dtype), alpha=momentum)
+
+
+# Window masks use ATen's fused ``hardtanh_backward(g, x, lo, hi) = g·1[lo < x < hi]``: one pass,
+# no bool tensor. Building ``1[...]`` from bool comparisons and converting it (or ``torch.where``)
+# made the neuron's backward several times slower than ReLU's on CPU. The right-closed window
+# ``lower < u ≤ upper`` is exact: for float32 ``u``, ``u ≤ upper ⇔ u < nextafter(upper, +∞)``.
+
+@functools.lru_cache(maxsize=64)
+def _next_up(x: float) -> float:
+    """The next float32 above ``x`` (exact in float32, as ATen converts the scalar); cached:
+    the surrogate's bounds are per-layer constants."""
+    return torch.nextafter(torch.tensor(x, dtype=torch.float32),
+                           torch.tensor(float('inf'))).item()
+
+
+def _window_grad(g: Tensor, u: Tensor, lower: float, upper: float,
+                 right_closed: bool = True, out: Optional[Tensor] = None) -> Tensor:
+    """``g·1[lower < u ≤ upper]`` (``< upper`` when not ``right_closed``); written to ``out``
+    (which may be ``g`` itself: element-wise) or a new tensor."""
+    hi = _next_up(upper) if right_closed else upper
+    if out is None:
+        return torch.ops.aten.hardtanh_backward(g, u, lower, hi)
+    return torch.ops.aten.hardtanh_backward.grad_input(g, u, lower, hi, grad_input=out)
+
+
+def spike_map(u: Tensor, threshold: Tensor, dtype: torch.dtype) -> Tensor:
+    """``1[u ≥ threshold]`` as a ``dtype`` tensor of ``u``'s shape (``threshold`` broadcast)."""
+    return torch.ge(u, threshold, out=torch.empty(u.shape, dtype=dtype, device=u.device))
+
+
+def saved_bounds(surrogate: Tuple[float, float, float]) -> Tuple[float, float]:
+    """The range the saved ``u`` is clamped to: it contains the surrogate window and the clip
+    range (0, 1) with margin, so every mask and product the backward computes is unchanged,
+    ``1[u ≥ E]`` is too (``E ∈ (0, 1]``), and an infinite ``u`` (e.g. a float16 input beyond
+    65504) cannot turn ``0·u`` into NaN."""
+    _, lower, upper = surrogate
+    return min(lower, 0.0) - 1.0, max(upper, 1.0) + 1.0
+
+
+def _bounded(u: Tensor, surrogate: Tuple[float, float, float]) -> Tensor:
+    """``u`` clamped in place to :func:`saved_bounds`."""
+    return u.clamp_(*saved_bounds(surrogate))
+
+
+def _surrogate_grad(grad_o: Tensor, u: Tensor,
+                    surrogate: Tuple[float, float, float]) -> Tensor:
+    """Box-car surrogate: ``∂L/∂u = scale·1[lower < u ≤ upper]·∂L/∂o`` (float32, new tensor)."""
+    scale, lower, upper = surrogate
+    grad_u = _window_grad(grad_o.float(), u, lower, upper)
+    return grad_u.mul_(scale) if scale != 1.0 else grad_u
+
+
+class _HoyerSpike(torch.autograd.Function):
+    """``o = 1[z/t ≥ E]`` with the box-car surrogate ``∂o/∂u = scale·1[lower < u ≤ upper]``."""
+
+    @staticmethod
+    def forward(ctx, z: Tensor, theta_abs: Tensor, extremum: Tensor, scale: float,
+                lower: float, upper: float) -> Tensor:
+        u = z.float() / theta_abs.float()  # float32 as in the training step
+        ctx.save_for_backward(z, theta_abs)
+        ctx.surrogate = (scale, lower, upper)
+        return spike_map(u, channel_view(extremum.float(), z.dim()), z.dtype)
+
+    @staticmethod
+    def backward(ctx, grad_o: Tensor):
+        z, theta_abs = ctx.saved_tensors
+        t = theta_abs.float()
+        u = _bounded(z.float() / t, ctx.surrogate)
+        grad_u = _surrogate_grad(grad_o, u, ctx.surrogate)
+        grad_t = None
+        if ctx.needs_input_grad[1]:
+            grad_t = (-torch.vdot(grad_u.reshape(-1), u.reshape(-1)) / t).reshape(
+                theta_abs.shape).to(theta_abs.dtype)
+        grad_z = grad_u.div_(t).to(z.dtype) if ctx.needs_input_grad[0] else None
+        return grad_z, grad_t, None, None, None, None
+
+
+def spike(z: Tensor,
+                theta_abs: Tensor,
+                extremum: Tensor,
+                scale: float = 0.5,
+                lower: float = 0.0,
+                upper: float = 2.0) -> Tensor:
+    """Binary spikes ``o = 1[z/|θ| ≥ E]`` in the dtype of ``z`` (values exactly 0 or 1).
+
+    Backward is the straight-through box-car surrogate of the paper's code,
+    ``∂o/∂u = scale · 1[lower < u ≤ upper]`` (default ``0.5·1[0 < u ≤ 2]``), chained through
+    ``u = z/|θ|`` to ``z`` (``/|θ|``) and to ``|θ|`` (``-u/|θ|``); ``E`` gets no gradient.
+
+    Args:
+        z: pre-activation ``(N, C, ...)`` or any shape for a scalar ``E``.
+        theta_abs: ``|θ| > 0``, scalar tensor.
+        extremum: ``E``, scalar or per-channel ``(C,)``.
+    """
+    return _HoyerSpike.apply(z, theta_abs, extremum.detach(), scale, lower, upper)
+
+
+def batch_threshold(moments: Tuple[Tensor, Tensor], fallback: Tensor, sync: bool,
+                    ndim: int) -> Tuple[Tensor, Tensor]:
+    """``E = Σc²/Σc`` (Eq. 5) of the batch — of the global batch when ``sync`` (the moments are
+    summed over all processes first) — and its view broadcastable against an ``ndim`` input."""
+    m1, m2 = moments
+    if sync:
+        flat = torch.stack([m1.reshape(-1), m2.reshape(-1)])
+        torch.distributed.all_reduce(flat)
+        m1, m2 = flat[0].reshape(m1.shape), flat[1].reshape(m2.shape)
+    e = hoyer_extremum(m1, m2, fallback)
+    return e, channel_view(e, ndim)
+
+
+def keep_for_backward(ctx, u: Tensor, t: Tensor, e: Tensor, surrogate: Tuple[float, float, float],
+                      reg_theta_grad: bool, z_dtype: torch.dtype) -> None:
+    """What the training neuron's backward reads: ``u`` (float32) and ``|θ|`` saved, the
+    surrogate window, the θ-gradient mode and the input dtype; ``E`` gets no gradient."""
+    ctx.save_for_backward(u, t)
+    ctx.surrogate = surrogate
+    ctx.reg_theta_grad = reg_theta_grad
+    ctx.z_dtype = z_dtype
+    ctx.mark_non_differentiable(e)
+
+
+def surrogate_primitive(u: Tensor, surrogate: Tuple[float, float, float] = (0.5, 0.0, 2.0)
+                        ) -> Tensor:
+    """``P(u) = scale·(clamp(u, lower, upper) − lower)``: the ramp whose derivative is the
+    box-car surrogate ``scale·1[lower < u ≤ upper]`` (paper code: ``0.5·clamp(u, 0, 2)``).
+
+    It is the function the surrogate gradient pretends the neuron computes; used as the
+    graded forward of the spike warm-up (:func:`warmup_mix`).
+    """
+    scale, lower, upper = surrogate
+    return (u.clamp(lower, upper) - lower).mul_(scale)
+
+
+def warmup_mix(spikes: Tensor, z: Tensor, theta_abs: Tensor, alpha: float,
+               surrogate: Tuple[float, float, float] = (0.5, 0.0, 2.0)) -> Tensor:
+    """Forward ``(1 − α)·o + α·P(z/|θ|)`` with the backward of ``o`` alone.
+
+    ``o`` are the binary spikes (carrying the surrogate gradient) and ``P`` the surrogate's
+    primitive (:func:`surrogate_primitive`). The mixed part is added without a graph, so the
+    gradient is the paper's surrogate whatever ``α``: a warm-up changes only forward values,
+    from the graded ramp the surrogate describes (``α = 1``) to the binary spike (``α = 0``,
+    which returns ``spikes`` itself).
+    """
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError(f'warmup_mix: alpha must be in [0, 1], got {alpha!r}')
+    if alpha == 0.0:
+        return spikes
+    with torch.no_grad():
+        u = z.float() / theta_abs.float()
+        delta = surrogate_primitive(u, surrogate).sub_(spikes).mul_(alpha)
+    return spikes + delta.to(spikes.dtype)
+
+
+def relu_warmup_mix(spikes: Tensor, z: Tensor, theta_abs: Tensor, alpha: float) -> Tensor:
+    """``(1 − α)·o + α·max(z/|θ|, 0)``, forward *and* backward: a ReLU network annealed into
+    the spiking one.
+
+    ``o`` are the binary spikes (with the surrogate gradient); the ReLU part carries its own
+    gradient to ``z`` (not to ``θ``: pass ``|θ|`` detached, the threshold learns through the
+    spikes). ``α = 1`` is the ANN twin's activation up to the per-layer scale ``1/|θ|`` (which
+    the next BN removes), ``α = 0`` returns ``spikes`` itself.
+    """
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError(f'relu_warmup_mix: alpha must be in [0, 1], got {alpha!r}')
+    if alpha == 0.0:
+        return spikes
+    graded = (z / theta_abs.to(z.dtype)).clamp_min(0)
+    return spikes * (1.0 - alpha) + graded * alpha
+
+
+def firing_rate(spikes: Tensor, dims: Optional[Sequence[int]] = None) -> Tensor:
+    """Fraction of ones in a binary spike tensor (float32)."""
+    if dims is None:
+        return spikes.float().mean()
+    return spikes.float().mean(tuple(dims))
+
+
+def folded_firing_threshold(theta_abs: Tensor, extremum: Tensor) -> Tensor:
+    """The eval neuron's firing threshold on ``z``, folded into one float32 constant (per
+    channel in 'channel' mode): the smallest float32 ``T`` with ``fl(T/|θ|) ≥ E``.
+
+    Eval fires ``o = 1[fl(z/|θ|) ≥ E]`` (float32 division, rounded). Rounded division by a
+    positive ``|θ|`` is monotone in ``z``, so the set of ``z`` that fire is exactly
+    ``{z ≥ T}``: ``1[z ≥ T]`` gives the same spikes bit for bit — one compare instead of a
+    division and a compare (exported graphs, :class:`FoldedSpike`). The naive ``|θ|·E`` can be
+    one float off in either direction; ``T`` starts there and steps with ``nextafter`` until it
+    is the boundary (at most a few steps).
+    """
+    if theta_abs.numel() != 1:
+        raise ValueError('folded_firing_threshold: |θ| must be one number (one θ per layer), got '
+                         f'shape {tuple(theta_abs.shape)}')
+    t = theta_abs.detach().float().reshape(())
+    e = extremum.detach().float().reshape(-1)
+    thr = (t.double() * e.double()).float()
+    inf = torch.full_like(thr, float('inf'))
+    for _ in range(64):  # each pass moves every entry at most one float32 towards the boundary
+        fires = thr / t >= e
+        below = torch.nextafter(thr, -inf)
+        step_down = fires & (below / t >= e)
+        step_up = ~fires
+        if not (step_down.any() or step_up.any()):
+            return thr.reshape(extremum.shape)
+        thr = torch.where(step_down, below, torch.where(step_up, torch.nextafter(thr, inf), thr))
+    raise RuntimeError('folded_firing_threshold: no float32 boundary found (|θ| or E not finite?): '
+                       f'|θ|={theta_abs!r}, E={extremum!r}')
