@@ -28,7 +28,7 @@ from mmdet_hoyer.analysis.operations import AC_PJ, MAC_PJ, InputSpikeRecorder, d
 from .exportable_detector import ExportableDetector
 from .nir_graph import NIRExport, node_inputs, require_nir
 from .nir_run import GraphRunner
-from .onnx_check import _run, compare_detections, compare_spikes
+from .onnx_check import _run, compare_detections, compare_spikes, forcing_spikes
 
 
 def forced_run(wrapper: ExportableDetector, inputs: Tensor, export: NIRExport,
@@ -149,15 +149,8 @@ def torch_operations(wrapper: ExportableDetector, inputs: Tensor,
     det = wrapper.detector
     macs = {k: v / inputs.shape[0] for k, v in
             dense_macs(det, (inputs, )).items()}  # det(x) is mode='tensor'
-    handles = [det.get_submodule(name).register_forward_hook(
-        lambda m, args, out, s=s: s.to(out.dtype))
-        for name, s in zip(wrapper.spiking_layers, forced or ())]
-    try:
-        with InputSpikeRecorder(det) as rec, torch.no_grad():
-            det(inputs, mode='tensor')
-    finally:
-        for h in handles:
-            h.remove()
+    with forcing_spikes(wrapper, forced), InputSpikeRecorder(det) as rec, torch.no_grad():
+        det(inputs, mode='tensor')
     rates = rec.input_rates()
     return OrderedDict((k, dict(acs=v * rates[k] if rec.binary[k] else 0.0,
                                 macs=0.0 if rec.binary[k] else v)) for k, v in macs.items())

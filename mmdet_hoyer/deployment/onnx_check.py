@@ -15,6 +15,7 @@ each spiking layer's output replaced by onnxruntime's spike map ("forced" run), 
 The free-running comparison (PyTorch's own spikes, the original unfolded model's ``predict``) is
 reported beside it: spike flips and the images whose detections differ.
 """
+from contextlib import contextmanager
 import functools
 import os
 from typing import Dict, List, Optional, Sequence
@@ -54,6 +55,22 @@ def run_onnxruntime(path: str, inputs: Tensor) -> List[np.ndarray]:
     return session.run(None, {session.get_inputs()[0].name: inputs.detach().cpu().numpy()})
 
 
+@contextmanager
+def forcing_spikes(wrapper: ExportableDetector, forced: Optional[Sequence] = None):
+    """While active, every spiking layer's output is replaced by the given spike map (one per
+    layer, definition order; arrays or tensors) after the layer has computed its own."""
+    handles = []
+    for name, s in zip(wrapper.spiking_layers, forced if forced is not None else ()):
+        s = torch.as_tensor(s)
+        handles.append(wrapper.detector.get_submodule(name).register_forward_hook(
+            lambda m, args, out, s=s: s.to(out.dtype)))
+    try:
+        yield
+    finally:
+        for h in handles:
+            h.remove()
+
+
 def _run(wrapper: ExportableDetector, inputs: Tensor,
          forced: Optional[Sequence[np.ndarray]] = None):
     """PyTorch outputs of ``wrapper`` and each spiking layer's input ``z`` (definition order).
@@ -61,16 +78,11 @@ def _run(wrapper: ExportableDetector, inputs: Tensor,
     With ``forced``, every spiking layer's output is replaced by the given spike map after the
     layer has computed its own (which the returned spike outputs are)."""
     zs: Dict[str, Tensor] = {}
-    handles = []
-    for i, name in enumerate(wrapper.spiking_layers):
-        module = wrapper.detector.get_submodule(name)
-        handles.append(module.register_forward_pre_hook(
-            lambda m, args, name=name: zs.__setitem__(name, args[0])))
-        if forced is not None:
-            handles.append(module.register_forward_hook(
-                lambda m, args, out, s=torch.from_numpy(forced[i]): s.to(out.dtype)))
+    handles = [wrapper.detector.get_submodule(name).register_forward_pre_hook(
+        lambda m, args, name=name: zs.__setitem__(name, args[0]))
+        for name in wrapper.spiking_layers]
     try:
-        with torch.no_grad():
+        with forcing_spikes(wrapper, forced), torch.no_grad():
             outs = wrapper(inputs)
     finally:
         for h in handles:
