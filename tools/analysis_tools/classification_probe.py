@@ -54,6 +54,9 @@ def parse_args():
     p.add_argument('--cross-stage-shortcut', action='store_true',
                    help="with --shortcut membrane: conv5_1 continues conv4_3's stream through "
                    "pool4 (HoyerVGG's cross_stage_shortcut; docs/research/accuracy.md, hypothesis 7)")
+    p.add_argument('--widening-shortcut', action='store_true',
+                   help='with --cross-stage-shortcut, continue the stream across the widening '
+                   "stage boundaries too, zero-padded (HoyerVGG's widening_shortcut)")
     p.add_argument('--surrogate-scale', type=float, default=0.5)
     p.add_argument('--surrogate-lower', type=float, default=0.0)
     p.add_argument('--surrogate-upper', type=float, default=2.0)
@@ -90,7 +93,8 @@ def main():
     try:
         backbone = HoyerVGG(depth=args.depth, widen_factor=args.widen_factor, out_indices=(4, ),
                             act_cfg=act, shortcut=args.shortcut, branch_gamma=args.branch_gamma,
-                            cross_stage_shortcut=args.cross_stage_shortcut)
+                            cross_stage_shortcut=args.cross_stage_shortcut,
+                            widening_shortcut=args.widening_shortcut)
     except ValueError as e:
         raise SystemExit(f'error: {e}')
     backbone.init_weights()

@@ -42,6 +42,12 @@ VARIANTS: Dict[str, Tuple[str, List[str], str]] = {
                   ['--relu', '--cross-stage-shortcut'] + MEM, None),
     'memx': ('membrane + cross-stage (conv4_3 → conv5_1) shortcuts, HoyerSpike',
              MEM + ['--cross-stage-shortcut'], 'memx-relu'),
+    'memw-relu': ('membrane shortcuts across every stage boundary (zero-padded where the width '
+                  'grows), BN + ReLU (ANN twin)',
+                  ['--relu', '--cross-stage-shortcut', '--widening-shortcut'] + MEM, None),
+    'memw': ('membrane shortcuts across every stage boundary (zero-padded where the width '
+             'grows), HoyerSpike', MEM + ['--cross-stage-shortcut', '--widening-shortcut'],
+             'memw-relu'),
     'mem-channel': ('membrane γ 0.2, per-channel extrema', MEM + ['--mode', 'channel'],
                     'mem-relu'),
     'mem-satexcl': ('membrane γ 0.2, saturated values left out of E',

@@ -67,7 +67,7 @@ class HoyerSSDVGG(HoyerVGG):
         ``fc_shortcut=True`` adds one across fc7 too (fc7's BN output onto fc6's membrane,
         :class:`FCStage`; with ``branch_gamma``; False: plain fc6/fc7), and
         ``cross_stage_shortcut=True`` continues conv4_3's stream into conv5_1 through pool4
-        (:class:`HoyerVGG`). Both keep class information at stride 16 that the layout without
+        (:class:`HoyerVGG`; ``widening_shortcut`` as there, for stages 0-3). Both keep class information at stride 16 that the layout without
         them loses (docs/research/accuracy.md, hypothesis 7). ``None`` (default): on with
         ``shortcut='membrane'``, off with ``shortcut='none'``; True needs 'membrane'.
         ``pool_on`` applies to the pools of stages 0-2 (pool4 and pool5 already pool spikes).
@@ -88,6 +88,7 @@ class HoyerSSDVGG(HoyerVGG):
                  branch_gamma: Optional[float] = 0.2,
                  fc_shortcut: Optional[bool] = None,
                  cross_stage_shortcut: Optional[bool] = None,
+                 widening_shortcut: bool = False,
                  pool_on: str = 'pre_activation',
                  init_cfg: OptMultiConfig = None) -> None:
         if not isinstance(fc_channels, int) or fc_channels < 1:
@@ -110,7 +111,8 @@ class HoyerSSDVGG(HoyerVGG):
                          conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg,
                          norm_eval=norm_eval, ceil_mode=True, shortcut=shortcut,
                          branch_gamma=branch_gamma,
-                         cross_stage_shortcut=cross_stage_shortcut, pool_on=pool_on,
+                         cross_stage_shortcut=cross_stage_shortcut,
+                         widening_shortcut=widening_shortcut, pool_on=pool_on,
                          init_cfg=init_cfg)
 
     def _make_stages(self, in_channels: int, conv_cfg: OptConfigType, norm_cfg: ConfigType,

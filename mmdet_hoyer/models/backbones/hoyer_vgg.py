@@ -95,6 +95,11 @@ class HoyerVGG(BaseModule):
             neuron sees ``pool(m_prev) + z`` (the pool the spikes take between the two convs,
             or none) instead of ``z`` alone. In VGG16 this is conv4_3 → conv5_1 (512 → 512),
             the only boundary of equal width. Still no added parameter or synaptic operation.
+        widening_shortcut: with ``cross_stage_shortcut``, the stages whose first conv is
+            *wider* than the previous stage's last conv continue its stream too: the incoming
+            membrane fills their first channels and the new ones start from their own BN
+            output alone (ResNet's zero-padded identity, option A; no parameter). In VGG16
+            every stage boundary then carries the stream (64 → 128 → 256 → 512 → 512).
         pool_on: where each stage's 2×2 max pool sits: ``'pre_activation'`` (default, the
             authors' order: the conv output is pooled before BN and the neuron, and a membrane
             stream is max-pooled with it) or ``'spikes'`` (after the neuron: the OR of the
@@ -129,6 +134,7 @@ class HoyerVGG(BaseModule):
                  shortcut: str = 'membrane',
                  branch_gamma: Optional[float] = 0.2,
                  cross_stage_shortcut: bool = False,
+                 widening_shortcut: bool = False,
                  pool_on: str = 'pre_activation',
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(init_cfg=with_random_init(init_cfg))
@@ -148,7 +154,13 @@ class HoyerVGG(BaseModule):
         if cross_stage_shortcut and shortcut != 'membrane':
             raise ValueError(f"{name}: cross_stage_shortcut=True needs shortcut='membrane', "
                              f'got shortcut={shortcut!r}')
+        if not isinstance(widening_shortcut, bool):
+            raise ValueError(f'{name}: widening_shortcut must be True or False, got '
+                             f'{widening_shortcut!r}')
+        if widening_shortcut and not cross_stage_shortcut:
+            raise ValueError(f'{name}: widening_shortcut=True needs cross_stage_shortcut=True')
         self.cross_stage_shortcut = cross_stage_shortcut
+        self.widening_shortcut = widening_shortcut
         self.depth = depth
         self.widen_factor = widen_factor
         self.shortcut = shortcut
@@ -204,12 +216,15 @@ class HoyerVGG(BaseModule):
 
     def _link_stages(self) -> None:
         """Mark every membrane stage whose first conv has the width of the previous stage's
-        last conv as continuing that stage's stream."""
+        last conv (or more, with ``widening_shortcut``) as continuing that stage's stream."""
         for prev, stage in zip(self.stages[:-1], self.stages[1:]):
-            if isinstance(prev, MembraneShortcutStage) and \
-                    isinstance(stage, MembraneShortcutStage) and \
-                    unit_width(prev[-1]) == unit_width(stage[0]):
+            if not (isinstance(prev, MembraneShortcutStage)
+                    and isinstance(stage, MembraneShortcutStage)):
+                continue
+            width_in, width = unit_width(prev[-1]), unit_width(stage[0])
+            if width_in == width or (self.widening_shortcut and width_in < width):
                 stage.stream_in = True
+                stage.stream_pad = width_in < width
                 pooled = getattr(prev[-1], 'pool_out', None) or getattr(stage[0], 'pool_in', None)
                 if self.pool_on == 'spikes' and pooled is not None:
                     # the spikes cross the stage boundary through a max pool (their OR); the

@@ -29,6 +29,7 @@ from typing import List, Optional, Sequence, Tuple, Union
 from mmcv.cnn import ConvModule
 from mmengine.model import Sequential
 from torch import Tensor, nn
+from torch.nn import functional as F
 from torch.nn.modules.batchnorm import _BatchNorm
 
 
@@ -122,6 +123,18 @@ def stream_pool(unit: nn.Module) -> Optional[nn.Module]:
     return None
 
 
+def pad_stream(owner: str, stream: Tensor, width: Optional[int], pad: bool) -> Tensor:
+    """``stream`` with its channels zero-padded to ``width`` (``pad``: ResNet's option-A
+    identity); a stream of another width is a ``ValueError`` naming ``owner``."""
+    channels = stream.shape[1]
+    if width is None or channels == width:
+        return stream
+    if pad and channels < width:
+        return F.pad(stream, (0, 0, 0, 0, 0, width - channels))
+    raise ValueError(f'{owner}: the incoming membrane stream has {channels} channels, the first '
+                     f'unit {width}' + ('' if pad else ' (stream_pad=False needs equal widths)'))
+
+
 def membrane_forward(units: Sequence[nn.Module], links: Sequence[Optional[int]], x: Tensor,
                      stream: Optional[Tensor] = None,
                      return_membrane: bool = False) -> Union[Tensor, Tuple[Tensor, Tensor]]:
@@ -172,14 +185,18 @@ class MembraneShortcutStage(Sequential):
         stream_in: the stage continues the stream of the stage before it (its first unit adds
             to the incoming membrane, :meth:`forward`'s ``stream``, and counts as a branch for
             ``branch_gamma``).
+        stream_pad: an incoming stream narrower than the first unit fills its first channels
+            and the others start at 0 (the zero-padded identity of He et al.'s ResNet, option
+            A: no parameter); otherwise the widths must match.
     """
 
     def __init__(self, *units: nn.Module, branch_gamma: Optional[float] = None,
-                 stream_in: bool = False) -> None:
+                 stream_in: bool = False, stream_pad: bool = False) -> None:
         super().__init__(*units)
         prepare_units(type(self).__name__, units)
         self.branch_gamma = branch_gamma
         self.stream_in = stream_in
+        self.stream_pad = stream_pad
         #: per unit: the index of the unit whose membrane it adds to (None: a new stream)
         self.links = same_width_links([unit_width(u) for u in units])
 
@@ -190,6 +207,9 @@ class MembraneShortcutStage(Sequential):
         if stream is not None and not self.stream_in:
             raise ValueError(f'{type(self).__name__}: got a stream but was built with '
                              'stream_in=False')
+        if stream is not None:
+            stream = pad_stream(type(self).__name__, stream, unit_width(self[0]),
+                                self.stream_pad)
         return membrane_forward(list(self), self.links, x, stream=stream,
                                 return_membrane=return_membrane)
 

@@ -161,3 +161,39 @@ def test_pool_on_spikes_with_membrane_shortcuts():
     assert torch.equal(spikes, torch.nn.functional.max_pool2d(stage[-1].act(membrane), 2))
     with pytest.raises(ValueError, match='pool_on must be one of'):
         HoyerVGG(pool_on='avg')
+
+
+def test_widening_shortcut_carries_the_stream_across_every_stage_boundary():
+    torch.manual_seed(0)
+    model = HoyerVGG(widen_factor=0.125, cross_stage_shortcut=True, widening_shortcut=True,
+                     out_indices=(1, 2, 4))
+    model.init_weights()
+    model.eval()
+    assert [s.stream_in for s in model.stages] == [False, True, True, True, True]
+    assert [s.stream_pad for s in model.stages[1:]] == [True, True, True, False]
+    seen = {}
+    model.stages[1][-1].act.register_forward_pre_hook(lambda m, a: seen.setdefault('m2_2', a[0]))
+    model.stages[2][0].act.register_forward_pre_hook(lambda m, a: seen.setdefault('m3_1', a[0]))
+    convs = []
+    for m in model.modules():
+        if isinstance(m, torch.nn.Conv2d):
+            m.register_forward_pre_hook(lambda mod, args: convs.append(is_binary(args[0])))
+    c2, c3, c5 = model(torch.rand(2, 3, 64, 64))
+    assert convs[0] is False and all(convs[1:])  # every conv after the first reads spikes
+    unit = model.stages[2][0]
+    z3_1 = unit.bn(unit.conv(c2))  # conv3_1 still reads conv2_2's (pooled) spikes
+    m2_2, width_in = seen['m2_2'], seen['m2_2'].shape[1]
+    assert width_in < z3_1.shape[1] == 32
+    # the first channels continue conv2_2's stream, the new ones start from the BN output
+    assert torch.allclose(seen['m3_1'][:, :width_in], m2_2 + z3_1[:, :width_in], atol=1e-5)
+    assert torch.allclose(seen['m3_1'][:, width_in:], z3_1[:, width_in:], atol=1e-5)
+    # no parameter added: a checkpoint of the network without it loads
+    plain = HoyerVGG(widen_factor=0.125)
+    model.load_state_dict(plain.state_dict())
+
+
+def test_widening_shortcut_needs_the_cross_stage_shortcut():
+    with pytest.raises(ValueError, match='widening_shortcut=True needs cross_stage_shortcut'):
+        HoyerVGG(widening_shortcut=True)
+    with pytest.raises(ValueError, match='widening_shortcut must be True or False'):
+        HoyerVGG(cross_stage_shortcut=True, widening_shortcut='yes')

@@ -149,3 +149,25 @@ def test_incoming_stream_is_pooled_and_added_to_the_first_unit():
     # branch_gamma also marks the first unit, which now adds to a stream
     init_branch_gamma(units, stage.links, 0.2, stream_in=True)
     assert torch.all(first.bn.weight == 0.2) and torch.all(units[1].bn.weight == 0.2)
+
+
+def test_a_narrower_stream_is_zero_padded_only_with_stream_pad():
+    """``stream_pad``: a stream of c < C channels fills the first c channels of m_0 (float64
+    reference, ResNet's option-A identity); without it a width mismatch is a clear error."""
+    torch.manual_seed(0)
+    units = [unit(4, 8), unit(8, 8)]
+    stage = MembraneShortcutStage(*units, stream_in=True, stream_pad=True).double().eval()
+    x = torch.randn(2, 4, 6, 6, dtype=torch.float64)
+    stream = torch.randn(2, 4, 6, 6, dtype=torch.float64, requires_grad=True)
+    out, m = stage(x, stream=stream, return_membrane=True)
+    z1 = units[0].bn(units[0].conv(x))
+    m1 = z1 + torch.cat([stream, torch.zeros_like(stream)], dim=1)
+    m2 = m1 + units[1].bn(units[1].conv(torch.relu(m1)))
+    torch.testing.assert_close(m, m2, rtol=0, atol=1e-12)
+    g, = torch.autograd.grad(out.sum(), stream)
+    assert g.abs().max() > 0
+    strict = MembraneShortcutStage(*units, stream_in=True).double().eval()
+    with pytest.raises(ValueError, match='stream has 4 channels, the first unit 8'):
+        strict(x, stream=stream)
+    with pytest.raises(ValueError, match='stream has 16 channels'):  # never truncated
+        stage(x, stream=torch.randn(2, 16, 6, 6, dtype=torch.float64))
