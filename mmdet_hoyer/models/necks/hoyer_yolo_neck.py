@@ -1,7 +1,9 @@
 """Spiking YOLOv3 neck: MMDetection's topology with BN + HoyerSpike in every conv."""
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
+import torch
 from torch import Tensor
+from torch.nn import functional as F
 
 from mmdet.models.necks import YOLOV3Neck
 from mmdet.models.necks.yolo_neck import DetectionBlock
@@ -32,12 +34,18 @@ class MembraneDetectionBlock(DetectionBlock):
     def units(self):
         return [self.conv1, self.conv2, self.conv3, self.conv4, self.conv5]
 
-    def forward(self, x: Tensor) -> Tensor:
-        return membrane_forward(self.units, self.links, x)
+    #: conv1 adds to an incoming stream (set by the neck's ``top_down_shortcut``)
+    stream_in = False
+
+    def forward(self, x: Tensor, stream: Optional[Tensor] = None) -> Tensor:
+        """Spikes of conv5; ``stream``: a membrane of conv1's width added to conv1's."""
+        if stream is not None and not self.stream_in:
+            raise ValueError(f'{type(self).__name__}: got a stream but stream_in is False')
+        return membrane_forward(self.units, self.links, x, stream=stream)
 
     def init_weights(self) -> None:
         super().init_weights()
-        init_branch_gamma(self.units, self.links, self.branch_gamma)
+        init_branch_gamma(self.units, self.links, self.branch_gamma, self.stream_in)
 
 
 @MODELS.register_module()
@@ -61,6 +69,12 @@ class HoyerYOLOV3Neck(YOLOV3Neck):
             ``'none'``: MMDetection's plain blocks.
         branch_gamma: with ``shortcut='membrane'``, initial BN γ of conv3-conv5 of each block
             (default 0.2; ``None``: ConvModule's 1).
+        top_down_shortcut: with ``shortcut='membrane'``, the top-down path carries a membrane
+            stream as FPN's top-down path carries its sum: the 1×1 lateral conv's membrane,
+            upsampled like its spikes, is added to the membrane of the next detection block's
+            conv1 (same width), ``m1 = up(m_lat) + BN(conv1([up(o_lat), c_i]))``. conv1 still
+            reads the concatenated spikes; no parameter or synaptic operation is added; conv1's
+            BN γ starts at ``branch_gamma``, as every unit that adds to a stream.
     """
 
     def __init__(self,
@@ -72,6 +86,7 @@ class HoyerYOLOV3Neck(YOLOV3Neck):
                  act_cfg: ConfigType = dict(type='HoyerSpike'),
                  shortcut: str = 'membrane',
                  branch_gamma: Optional[float] = 0.2,
+                 top_down_shortcut: bool = False,
                  init_cfg: OptMultiConfig = None) -> None:
         for name, value in (('in_channels', in_channels), ('out_channels', out_channels)):
             if not isinstance(value, (list, tuple)) or len(value) != num_scales:
@@ -81,6 +96,13 @@ class HoyerYOLOV3Neck(YOLOV3Neck):
             raise ValueError('HoyerYOLOV3Neck: norm_cfg must not be None: the spiking neuron '
                              'thresholds the normalised pre-activation')
         check_shortcut_args('HoyerYOLOV3Neck', shortcut, branch_gamma)
+        if not isinstance(top_down_shortcut, bool):
+            raise ValueError('HoyerYOLOV3Neck: top_down_shortcut must be True or False, got '
+                             f'{top_down_shortcut!r}')
+        if top_down_shortcut and shortcut != 'membrane':
+            raise ValueError("HoyerYOLOV3Neck: top_down_shortcut=True needs shortcut='membrane', "
+                             f'got shortcut={shortcut!r}')
+        self.top_down_shortcut = top_down_shortcut
         super().__init__(num_scales, list(in_channels), list(out_channels), conv_cfg=conv_cfg,
                          norm_cfg=norm_cfg, act_cfg=act_cfg, init_cfg=init_cfg)
         self.shortcut = shortcut
@@ -91,3 +113,24 @@ class HoyerYOLOV3Neck(YOLOV3Neck):
                 block = getattr(self, f'detect{i + 1}')
                 setattr(self, f'detect{i + 1}', MembraneDetectionBlock(
                     block.conv1.conv.in_channels, block.conv1.conv.out_channels, **cfg))
+                getattr(self, f'detect{i + 1}').stream_in = top_down_shortcut and i > 0
+        if top_down_shortcut:  # the lateral membranes are read again (no in-place ReLU)
+            prepare_units(type(self).__name__,
+                          [getattr(self, f'conv{i}') for i in range(1, num_scales)])
+
+    def forward(self, feats: Tuple[Tensor, ...]) -> Tuple[Tensor, ...]:
+        if not self.top_down_shortcut:
+            return super().forward(feats)
+        if len(feats) != self.num_scales:
+            raise ValueError(f'HoyerYOLOV3Neck: expected {self.num_scales} feature maps, got '
+                             f'{len(feats)}')
+        out = self.detect1(feats[-1])  # deepest first, as YOLOV3Neck
+        outs = [out]
+        for i, x in enumerate(reversed(feats[:-1])):
+            lateral = getattr(self, f'conv{i + 1}')
+            membrane = lateral(out, activate=False)
+            spikes = F.interpolate(lateral.activate(membrane), scale_factor=2)
+            stream = F.interpolate(membrane, scale_factor=2)
+            out = getattr(self, f'detect{i + 2}')(torch.cat((spikes, x), 1), stream=stream)
+            outs.append(out)
+        return tuple(outs)

@@ -6,11 +6,14 @@ from mmdet_hoyer.models.layers import HoyerSpike
 from mmdet_hoyer.models.necks import HoyerYOLOV3Neck
 
 
-@pytest.mark.parametrize('shortcut', ['none', 'membrane'])
+@pytest.mark.parametrize('shortcut, top_down', [('none', False), ('membrane', False),
+                                                ('membrane', True)])
 @pytest.mark.parametrize('in_channels, out_channels', [([64, 64, 32], [32, 16, 8]),
                                                        ([16, 24, 8], [8, 8, 4])])
-def test_shapes_and_binary_outputs_from_binary_inputs(in_channels, out_channels, shortcut):
-    neck = HoyerYOLOV3Neck(3, in_channels, out_channels, shortcut=shortcut)
+def test_shapes_and_binary_outputs_from_binary_inputs(in_channels, out_channels, shortcut,
+                                                      top_down):
+    neck = HoyerYOLOV3Neck(3, in_channels, out_channels, shortcut=shortcut,
+                           top_down_shortcut=top_down)
     assert isinstance(neck, YOLOV3Neck)  # MMDetection's topology, not a copy
     neurons = [m for m in neck.modules() if isinstance(m, HoyerSpike)]
     convs = [m for m in neck.modules() if isinstance(m, torch.nn.Conv2d)]
@@ -69,3 +72,36 @@ def test_bad_shortcut_arguments_name_the_field():
         HoyerYOLOV3Neck(3, [64, 32, 16], [32, 16, 8], shortcut='residual')
     with pytest.raises(ValueError, match='branch_gamma'):
         HoyerYOLOV3Neck(3, [64, 32, 16], [32, 16, 8], shortcut='membrane', branch_gamma=-1)
+
+
+def test_top_down_shortcut_adds_the_upsampled_lateral_membrane_to_conv1():
+    torch.manual_seed(0)
+    ref = HoyerYOLOV3Neck(2, [16, 8], [8, 4], act_cfg=dict(type='ReLU'))
+    neck = HoyerYOLOV3Neck(2, [16, 8], [8, 4], act_cfg=dict(type='ReLU'), top_down_shortcut=True)
+    assert {k: v.shape for k, v in ref.state_dict().items()} == \
+        {k: v.shape for k, v in neck.state_dict().items()}  # no parameter added
+    neck.init_weights()
+    assert not neck.detect1.stream_in and neck.detect2.stream_in
+    assert float(neck.detect2.conv1.bn.weight.detach().mean()) == pytest.approx(0.2)  # a branch
+    neck.load_state_dict(ref.state_dict())
+    ref.eval()
+    neck.eval()
+    feats = (torch.randn(1, 8, 8, 8), torch.randn(1, 16, 4, 4))
+    top = ref.detect1(feats[1])
+    m_lat = ref.conv1(top, activate=False)
+    up = torch.nn.functional.interpolate
+    b = ref.detect2
+    x = torch.cat((up(m_lat.relu(), scale_factor=2), feats[0]), 1)
+    m1 = up(m_lat, scale_factor=2) + b.conv1(x, activate=False)  # conv1 still reads spikes
+    m2 = b.conv2(m1.relu(), activate=False)
+    m3 = m1 + b.conv3(m2.relu(), activate=False)
+    m4 = m2 + b.conv4(m3.relu(), activate=False)
+    m5 = m3 + b.conv5(m4.relu(), activate=False)
+    outs = neck(feats)
+    torch.testing.assert_close(outs[0], top)
+    torch.testing.assert_close(outs[1], m5.relu())
+    assert not torch.allclose(ref(feats)[1], outs[1])
+    with pytest.raises(ValueError, match='top_down_shortcut=True needs'):
+        HoyerYOLOV3Neck(2, [16, 8], [8, 4], shortcut='none', top_down_shortcut=True)
+    with pytest.raises(ValueError, match='top_down_shortcut must be True or False'):
+        HoyerYOLOV3Neck(2, [16, 8], [8, 4], top_down_shortcut=1)
