@@ -5,6 +5,11 @@ collected (the cell a YOLO-style head predicts the object's class from); a logis
 fitted on training images and scored on validation images says how linearly separable the
 classes are in that map. Chance is ``1/num_classes``; used to find where a spiking detector
 loses class information (README, known limitations).
+
+The box variant asks the same of localisation: a ridge regression from the same vectors to the
+box in the cell's frame, as a YOLO head parametrises it (centre offset inside the cell and log
+size, both in units of the map's stride), scored by R² on validation images (0: no better than
+the mean box; 1: exact). The offset is the sub-cell precision that mAP@0.75 needs.
 """
 from typing import Callable, Dict, List, Sequence, Tuple
 
@@ -40,6 +45,37 @@ def centre_features(feat: Tensor, boxes: Tensor, input_hw: Tuple[int, int]) -> T
         raise ValueError(f'centre_features: feat must be (C, H, W), got {tuple(feat.shape)}')
     rows, cols = centre_cells(boxes.to(feat.device), feat.shape[-2:], input_hw)
     return feat[:, rows, cols].T
+
+
+def centre_box_targets(boxes: Tensor, feat_hw: Tuple[int, int], input_hw: Tuple[int, int]
+                       ) -> Tensor:
+    """``(N, 4)`` box targets in the frame of the cell holding each centre: the centre's offset
+    from the cell's corner ``(dx, dy)`` in ``[0, 1]`` and ``(log w, log h)``, all in units of
+    the map's stride (YOLOv3's parametrisation, its anchors aside)."""
+    rows, cols = centre_cells(boxes, feat_hw, input_hw)
+    (fh, fw), (ih, iw) = feat_hw, input_hw
+    sy, sx = ih / fh, iw / fw
+    cx = (boxes[:, 0] + boxes[:, 2]) / 2
+    cy = (boxes[:, 1] + boxes[:, 3]) / 2
+    w = (boxes[:, 2] - boxes[:, 0]).clamp_min(1e-3)
+    h = (boxes[:, 3] - boxes[:, 1]).clamp_min(1e-3)
+    return torch.stack([(cx / sx - cols).clamp(0, 1), (cy / sy - rows).clamp(0, 1),
+                        torch.log(w / sx), torch.log(h / sy)], dim=1)
+
+
+def linear_probe_r2(train_x: np.ndarray, train_t: np.ndarray, val_x: np.ndarray,
+                    val_t: np.ndarray, alpha: float = 10.0) -> float:
+    """Validation R² (averaged over the target columns) of a ridge regression fitted on
+    standardised training features."""
+    from sklearn.linear_model import Ridge
+    from sklearn.metrics import r2_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    if len(train_x) < 2 or len(val_x) < 2:
+        raise ValueError('linear_probe_r2: needs at least 2 training and 2 validation samples')
+    reg = make_pipeline(StandardScaler(), Ridge(alpha=alpha))
+    reg.fit(train_x, train_t)
+    return float(r2_score(val_t, reg.predict(val_x), multioutput='uniform_average'))
 
 
 def linear_probe_accuracy(train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray,

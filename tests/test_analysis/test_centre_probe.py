@@ -3,9 +3,10 @@ import pytest
 import torch
 from torch import nn
 
-from mmdet_hoyer.analysis.centre_probe import (FeatureMapRecorder, centre_cells,
-                                               centre_features, default_probe_layers,
-                                               linear_probe_accuracy, probe_layers)
+from mmdet_hoyer.analysis.centre_probe import (FeatureMapRecorder, centre_box_targets,
+                                               centre_cells, centre_features,
+                                               default_probe_layers, linear_probe_accuracy,
+                                               linear_probe_r2, probe_layers)
 
 
 def test_centre_cells_and_features_pick_the_cell_of_each_centre():
@@ -22,6 +23,27 @@ def test_centre_cells_and_features_pick_the_cell_of_each_centre():
         centre_cells(torch.zeros(3), (4, 6), (64, 96))
     with pytest.raises(ValueError, match=r'feat must be \(C, H, W\)'):
         centre_features(feat[None], boxes, (64, 96))
+
+
+def test_box_targets_are_in_the_frame_of_the_centre_cell():
+    # 64 x 96 input, stride-16 map: centre (24, 8) is in cell (0, 1) at offset (0.5, 0.5);
+    # (95, 63) in the last cell (3, 5) at (0.9375, 0.9375); sizes 16 x 16 and 10 x 6 px
+    boxes = torch.tensor([[16., 0., 32., 16.], [90., 60., 100., 66.]])
+    t = centre_box_targets(boxes, (4, 6), (64, 96))
+    expected = torch.tensor([[0.5, 0.5, 0.0, 0.0],
+                             [0.9375, 0.9375, np.log(10 / 16), np.log(6 / 16)]],
+                            dtype=torch.float32)
+    torch.testing.assert_close(t, expected)
+
+
+def test_box_probe_r2_is_high_for_linear_targets_and_low_for_noise():
+    rng = np.random.RandomState(torch.seed() % 2**31)
+    x_tr, x_va = rng.randn(300, 8), rng.randn(100, 8)
+    w = rng.randn(8, 2)
+    assert linear_probe_r2(x_tr, x_tr @ w, x_va, x_va @ w) > 0.95
+    assert linear_probe_r2(x_tr, rng.randn(300, 2), x_va, rng.randn(100, 2)) < 0.1
+    with pytest.raises(ValueError, match='at least 2'):
+        linear_probe_r2(x_tr[:1], w[:1], x_va, x_va @ w)
 
 
 def test_linear_probe_separates_informative_features_only():

@@ -141,6 +141,7 @@ def test_centre_probe_tool_on_the_trained_checkpoint(trained, repo_root, tmp_pat
                      'bbox_head.convs_bridge.2']
     assert result['num_train_boxes'] > 24 and result['num_val_boxes'] >= 8
     assert all(0 <= r['accuracy'] <= 1 for r in result['maps'])
+    assert all(r['offset_r2'] <= 1 and r['size_r2'] <= 1 for r in result['maps'])  # box probe
     # backbone and neck hand on spike maps (the mean at the centres is a firing rate); the head's
     # bridges are the membrane read-out (conv + BN, analog)
     spikes = [r for r in result['maps'] if not r['map'].startswith('bbox_head')]

@@ -9,6 +9,8 @@ first N training and validation images (the config's test pipeline, boxes loaded
 resize so they are in input pixels), fits a logistic regression on the training vectors and
 prints its validation accuracy (chance: 1/num_classes). It shows where a detector keeps — or
 loses — the information its class predictions need (mmdet_hoyer/analysis/centre_probe.py).
+Beside it, the box probe's validation R² of the centre offset inside the cell and of the log
+box size (ridge regressions on the same vectors; the localisation counterpart).
 """
 import argparse
 import copy
@@ -22,8 +24,9 @@ from mmengine.config import DictAction
 from mmengine.runner import Runner
 
 import mmdet_hoyer  # noqa: F401  (registers the plugin; torch>=2.6 checkpoint loading)
-from mmdet_hoyer.analysis.centre_probe import (FeatureMapRecorder, centre_features,
-                                               default_probe_layers, linear_probe_accuracy,
+from mmdet_hoyer.analysis.centre_probe import (FeatureMapRecorder, centre_box_targets,
+                                               centre_features, default_probe_layers,
+                                               linear_probe_accuracy, linear_probe_r2,
                                                probe_layers)
 from mmdet_hoyer.utils import load_trained_model
 
@@ -62,7 +65,7 @@ def probe_loader(cfg, split: str):
 
 @torch.no_grad()
 def collect(model, loader, recorder, num_images):
-    feats, labels, seen = defaultdict(list), [], 0
+    feats, boxes_t, labels, seen = defaultdict(list), defaultdict(list), [], 0
     for batch in loader:
         data = model.data_preprocessor(batch, False)
         recorder.maps.clear()
@@ -75,6 +78,8 @@ def collect(model, loader, recorder, num_images):
                 continue
             for name, m in recorder.maps.items():
                 feats[name].append(centre_features(m[i].float(), boxes, input_hw).cpu())
+                boxes_t[name].append(
+                    centre_box_targets(boxes.float().cpu(), m.shape[-2:], input_hw))
             labels.append(sample.gt_instances.labels.cpu())
             seen += 1
             if seen >= num_images:
@@ -82,7 +87,8 @@ def collect(model, loader, recorder, num_images):
         if seen >= num_images:
             break
     return ({k: torch.cat(v).numpy() for k, v in feats.items()},
-            torch.cat(labels).numpy() if labels else np.zeros(0, dtype=np.int64))
+            torch.cat(labels).numpy() if labels else np.zeros(0, dtype=np.int64),
+            {k: torch.cat(v).numpy() for k, v in boxes_t.items()})
 
 
 def main():
@@ -97,24 +103,32 @@ def main():
     except ValueError as e:
         raise SystemExit(f'error: {e}')
     with FeatureMapRecorder(layers) as rec:
-        train_x, train_y = collect(model, probe_loader(cfg, 'train'), rec, args.num_train)
+        train_x, train_y, train_t = collect(model, probe_loader(cfg, 'train'), rec,
+                                            args.num_train)
         val_loader = probe_loader(cfg, 'test')
-        val_x, val_y = collect(model, val_loader, rec, args.num_val)
+        val_x, val_y, val_t = collect(model, val_loader, rec, args.num_val)
     # chance level from the dataset's classes (any detector, with or without a bbox_head)
     num_classes = len(val_loader.dataset.metainfo['classes'])
     rows = []
     for name in train_x:
         acc = linear_probe_accuracy(train_x[name], train_y, val_x[name], val_y)
         values = np.concatenate([train_x[name].ravel(), val_x[name].ravel()])
+        offset_r2 = linear_probe_r2(train_x[name], train_t[name][:, :2], val_x[name],
+                                    val_t[name][:, :2])
+        size_r2 = linear_probe_r2(train_x[name], train_t[name][:, 2:], val_x[name],
+                                  val_t[name][:, 2:])
         rows.append(dict(map=name, channels=int(train_x[name].shape[1]), accuracy=acc,
+                         offset_r2=offset_r2, size_r2=size_r2,
                          mean_activation=float(val_x[name].mean()),
                          binary=bool(np.isin(values, (0., 1.)).all())))
     lines = [f'Linear class probe at box centres: {len(train_y)} train / {len(val_y)} val boxes, '
              f'chance {1 / num_classes:.3f} ({args.checkpoint})', '',
-             '| map | channels | values | val accuracy | mean value at centres |',
-             '|---|---|---|---|---|']
+             '| map | channels | values | val accuracy | box offset R² | box size R² '
+             '| mean value at centres |',
+             '|---|---|---|---|---|---|---|']
     lines += [f"| {r['map']} | {r['channels']} | {'spikes' if r['binary'] else 'analog'} | "
-              f"{r['accuracy']:.3f} | {r['mean_activation']:.3f} |" for r in rows]
+              f"{r['accuracy']:.3f} | {r['offset_r2']:.3f} | {r['size_r2']:.3f} | "
+              f"{r['mean_activation']:.3f} |" for r in rows]
     print('\n'.join(lines))
     if args.out:
         with open(args.out, 'w') as f:
