@@ -1,11 +1,12 @@
 """Spiking VGG16 in SSD's layout (conv4_3 and fc7 outputs, dilated fc6, ceil-mode pooling)."""
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Tuple, Union
 
 from torch import Tensor, nn
 
 from mmdet.registry import MODELS
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
-from ..layers.membrane_shortcut import init_branch_gamma, membrane_forward, prepare_units
+from ..layers.membrane_shortcut import (init_branch_gamma, membrane_forward, pad_stream,
+                                        prepare_units, unit_width)
 from .hoyer_vgg import ConvPoolNormAct, HoyerVGG
 
 
@@ -17,7 +18,14 @@ class FCStage(nn.Sequential):
     the same width) and its BN γ starts at ``branch_gamma``; otherwise the units run in a row.
     Parameter names are those of the plain ``nn.Sequential`` either way (0: pool, 1: fc6,
     2: fc7).
+
+    ``stream_in`` (set by the backbone's ``widening_shortcut``, needs ``shortcut``): fc6 also
+    continues conv5_3's membrane stream, through pool5 like the spikes and zero-padded to
+    fc6's width, ``m6 = pad(pool5(m5_3)) + z6``.
     """
+
+    #: fc6 adds the previous stage's membrane (see the class docstring)
+    stream_in = False
 
     def __init__(self, pool: nn.Module, fc6: nn.Module, fc7: nn.Module, shortcut: bool,
                  branch_gamma: Optional[float] = None) -> None:
@@ -27,14 +35,21 @@ class FCStage(nn.Sequential):
         if shortcut:
             prepare_units(type(self).__name__, (fc6, fc7))
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor, stream: Optional[Tensor] = None,
+                return_membrane: bool = False) -> Union[Tensor, Tuple[Tensor, Tensor]]:
+        if stream is not None:
+            if not self.stream_in:
+                raise ValueError('FCStage: got a stream but stream_in is False')
+            stream = pad_stream('FCStage', self[0](stream), unit_width(self[1]), True)
         if not self.shortcut:
-            return super().forward(x)
-        return membrane_forward((self[1], self[2]), (None, 0), self[0](x))
+            out = super().forward(x)
+            return (out, None) if return_membrane else out
+        return membrane_forward((self[1], self[2]), (None, 0), self[0](x), stream=stream,
+                                return_membrane=return_membrane)
 
     def init_weights(self) -> None:
         if self.shortcut:
-            init_branch_gamma((self[1], self[2]), (None, 0), self.branch_gamma)
+            init_branch_gamma((self[1], self[2]), (None, 0), self.branch_gamma, self.stream_in)
 
 
 @MODELS.register_module()
@@ -71,6 +86,8 @@ class HoyerSSDVGG(HoyerVGG):
         them loses (docs/research/accuracy.md, hypothesis 7). ``None`` (default): on with
         ``shortcut='membrane'``, off with ``shortcut='none'``; True needs 'membrane'.
         ``pool_on`` applies to the pools of stages 0-2 (pool4 and pool5 already pool spikes).
+        ``widening_shortcut=True`` (needs the cross-stage and fc shortcuts) carries the stream
+        across stages 0-3's boundaries and from conv5_3 into fc6 (:class:`FCStage`).
     """
 
     def __init__(self,
@@ -103,6 +120,9 @@ class HoyerSSDVGG(HoyerVGG):
                                  f'shortcut={shortcut!r}')
         membrane = shortcut == 'membrane'
         fc_shortcut = membrane if fc_shortcut is None else fc_shortcut
+        if widening_shortcut is True and not fc_shortcut:
+            raise ValueError('HoyerSSDVGG: widening_shortcut=True needs fc_shortcut (the conv5_3 '
+                             'stream joins fc6, whose stream fc7 continues)')
         cross_stage_shortcut = membrane if cross_stage_shortcut is None else cross_stage_shortcut
         self.fc_channels = fc_channels
         self.fc_shortcut = fc_shortcut
@@ -131,4 +151,5 @@ class HoyerSSDVGG(HoyerVGG):
                             act_cfg=act_cfg, kernel_size=1),  # fc7
             shortcut=self.fc_shortcut, branch_gamma=self.branch_gamma))
         self.channels = self.channels + (fc, )
+        stages[-1].stream_in = self.widening_shortcut
         return stages

@@ -160,7 +160,7 @@ class HoyerVGG(BaseModule):
         if widening_shortcut and not cross_stage_shortcut:
             raise ValueError(f'{name}: widening_shortcut=True needs cross_stage_shortcut=True')
         self.cross_stage_shortcut = cross_stage_shortcut
-        self.widening_shortcut = widening_shortcut
+        self.widening_shortcut = widening_shortcut  # before _make_stages (SSD's fc6 reads it)
         self.depth = depth
         self.widen_factor = widen_factor
         self.shortcut = shortcut
@@ -256,7 +256,7 @@ class HoyerVGG(BaseModule):
         outs = []
         stream = None  # the last membrane of the previous stage, when a stage continues it
         for i, stage in enumerate(self.stages[:self.out_indices[-1] + 1]):  # deeper: unused
-            if self.cross_stage_shortcut and isinstance(stage, MembraneShortcutStage):
+            if self.cross_stage_shortcut and hasattr(stage, 'stream_in'):  # a membrane stage
                 x, stream = stage(x, stream=stream if stage.stream_in else None,
                                   return_membrane=True)
             else:

@@ -136,7 +136,7 @@ def test_cross_stage_shortcut_continues_conv4_3_stream_into_conv5_1():
     torch.manual_seed(0)
     model = build(widen_factor=0.125, cross_stage_shortcut=True, out_indices=(3, 4)).eval()
     assert [getattr(s, 'stream_in', None) for s in model.stages] == \
-        [False, False, False, False, True, None]  # conv4_3 → conv5_1: the equal-width boundary
+        [False, False, False, False, True, False]  # conv4_3 → conv5_1: the equal-width boundary
     assert torch.allclose(model.stages[4][0].bn.weight, torch.tensor(0.2))  # now a branch
     seen = {}
     model.stages[3][2].act.register_forward_pre_hook(lambda m, a: seen.setdefault('m43', a[0]))
@@ -156,3 +156,26 @@ def test_cross_stage_shortcut_continues_conv4_3_stream_into_conv5_1():
 def test_cross_stage_shortcut_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         MODELS.build(dict(type='HoyerSSDVGG', **kwargs))
+
+
+def test_widening_shortcut_carries_conv5_3_stream_into_fc6():
+    torch.manual_seed(0)
+    model = build(widen_factor=0.125, widening_shortcut=True).eval()
+    assert [getattr(s, 'stream_in', None) for s in model.stages] == \
+        [False, True, True, True, True, True]
+    seen = {}
+    fc6 = model.stages[5][1]
+    model.stages[4][2].act.register_forward_pre_hook(lambda m, a: seen.setdefault('m53', a[0]))
+    fc6.act.register_forward_pre_hook(lambda m, a: seen.setdefault('m6', a[0]))
+    fc6.conv.register_forward_pre_hook(lambda m, a: seen.setdefault('in6', a[0]))
+    _, fc7 = model(torch.randn(2, 3, 96, 96))
+    assert ((seen['in6'] == 0) | (seen['in6'] == 1)).all()  # fc6 still reads pool5's spikes
+    z6 = fc6.bn(fc6.conv(seen['in6']))
+    pooled = torch.nn.functional.max_pool2d(seen['m53'], 3, 1, 1)  # pool5, as the spikes
+    width_in = pooled.shape[1]
+    assert width_in < z6.shape[1]
+    torch.testing.assert_close(seen['m6'][:, :width_in], pooled + z6[:, :width_in])
+    torch.testing.assert_close(seen['m6'][:, width_in:], z6[:, width_in:])
+    assert ((fc7 == 0) | (fc7 == 1)).all()
+    with pytest.raises(ValueError, match='widening_shortcut=True needs fc_shortcut'):
+        build(widening_shortcut=True, fc_shortcut=False)
