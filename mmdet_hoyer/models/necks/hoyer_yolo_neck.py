@@ -37,11 +37,14 @@ class MembraneDetectionBlock(DetectionBlock):
     #: conv1 adds to an incoming stream (set by the neck's ``top_down_shortcut``)
     stream_in = False
 
-    def forward(self, x: Tensor, stream: Optional[Tensor] = None) -> Tensor:
-        """Spikes of conv5; ``stream``: a membrane of conv1's width added to conv1's."""
+    def forward(self, x: Tensor, stream: Optional[Tensor] = None,
+                return_membrane: bool = False):
+        """Spikes of conv5 (and its membrane with ``return_membrane``); ``stream``: a
+        membrane of conv1's width added to conv1's."""
         if stream is not None and not self.stream_in:
             raise ValueError(f'{type(self).__name__}: got a stream but stream_in is False')
-        return membrane_forward(self.units, self.links, x, stream=stream)
+        return membrane_forward(self.units, self.links, x, stream=stream,
+                                return_membrane=return_membrane)
 
     def init_weights(self) -> None:
         super().init_weights()
@@ -75,6 +78,10 @@ class HoyerYOLOV3Neck(YOLOV3Neck):
             conv1 (same width), ``m1 = up(m_lat) + BN(conv1([up(o_lat), c_i]))``. conv1 still
             reads the concatenated spikes; no parameter or synaptic operation is added; conv1's
             BN γ starts at ``branch_gamma``, as every unit that adds to a stream.
+        membrane_out: with ``shortcut='membrane'``, also return each level's last membrane
+            (conv5's, the pre-activation of the spikes it emits) after the spike maps: a tuple
+            of ``2·num_scales`` maps, for :class:`~mmdet_hoyer.models.dense_heads.
+            MembraneYOLOV3Head`, whose read-out adds them.
     """
 
     def __init__(self,
@@ -87,6 +94,7 @@ class HoyerYOLOV3Neck(YOLOV3Neck):
                  shortcut: str = 'membrane',
                  branch_gamma: Optional[float] = 0.2,
                  top_down_shortcut: bool = False,
+                 membrane_out: bool = False,
                  init_cfg: OptMultiConfig = None) -> None:
         for name, value in (('in_channels', in_channels), ('out_channels', out_channels)):
             if not isinstance(value, (list, tuple)) or len(value) != num_scales:
@@ -103,6 +111,13 @@ class HoyerYOLOV3Neck(YOLOV3Neck):
             raise ValueError("HoyerYOLOV3Neck: top_down_shortcut=True needs shortcut='membrane', "
                              f'got shortcut={shortcut!r}')
         self.top_down_shortcut = top_down_shortcut
+        if not isinstance(membrane_out, bool):
+            raise ValueError(f'HoyerYOLOV3Neck: membrane_out must be True or False, got '
+                             f'{membrane_out!r}')
+        if membrane_out and shortcut != 'membrane':
+            raise ValueError("HoyerYOLOV3Neck: membrane_out=True needs shortcut='membrane', got "
+                             f'shortcut={shortcut!r}')
+        self.membrane_out = membrane_out
         super().__init__(num_scales, list(in_channels), list(out_channels), conv_cfg=conv_cfg,
                          norm_cfg=norm_cfg, act_cfg=act_cfg, init_cfg=init_cfg)
         self.shortcut = shortcut
@@ -119,18 +134,25 @@ class HoyerYOLOV3Neck(YOLOV3Neck):
                           [getattr(self, f'conv{i}') for i in range(1, num_scales)])
 
     def forward(self, feats: Tuple[Tensor, ...]) -> Tuple[Tensor, ...]:
-        if not self.top_down_shortcut:
+        if not (self.top_down_shortcut or self.membrane_out):
             return super().forward(feats)
         if len(feats) != self.num_scales:
             raise ValueError(f'HoyerYOLOV3Neck: expected {self.num_scales} feature maps, got '
                              f'{len(feats)}')
-        out = self.detect1(feats[-1])  # deepest first, as YOLOV3Neck
-        outs = [out]
+        out, membrane = self.detect1(feats[-1], return_membrane=True)  # deepest first
+        outs, membranes = [out], [membrane]
         for i, x in enumerate(reversed(feats[:-1])):
             lateral = getattr(self, f'conv{i + 1}')
-            membrane = lateral(out, activate=False)
-            spikes = F.interpolate(lateral.activate(membrane), scale_factor=2)
-            stream = F.interpolate(membrane, scale_factor=2)
-            out = getattr(self, f'detect{i + 2}')(torch.cat((spikes, x), 1), stream=stream)
+            stream = None
+            if self.top_down_shortcut:
+                lateral_membrane = lateral(out, activate=False)
+                tmp = lateral.activate(lateral_membrane)
+                stream = F.interpolate(lateral_membrane, scale_factor=2)
+            else:
+                tmp = lateral(out)
+            tmp = torch.cat((F.interpolate(tmp, scale_factor=2), x), 1)
+            out, membrane = getattr(self, f'detect{i + 2}')(tmp, stream=stream,
+                                                           return_membrane=True)
             outs.append(out)
-        return tuple(outs)
+            membranes.append(membrane)
+        return tuple(outs + membranes) if self.membrane_out else tuple(outs)
