@@ -22,6 +22,8 @@ never an approximation:
   a convolution cannot reproduce are not exported (see below).
 * Channel concatenation followed by a conv → the conv split along its input channels, one
   ``Conv2d`` per part, all into the same node: ``conv(cat(a, b)) = conv_a(a) + conv_b(b)``.
+* Zero-padding of channels (a membrane stream entering a wider stage, ``widening_shortcut``)
+  → a 1×1 ``Conv2d`` whose weight embeds the channels (``[I; 0]``).
 * Depthwise operations are written as dense ``Conv2d`` with block-diagonal weights: NIR
   1.0.8's type inference assumes ``groups = 1`` (a grouped ``Conv2d`` fails ``nir.read``).
 
@@ -460,6 +462,22 @@ class NIRBuilder:
                          self.materialize(v), 'pool_avg', _label(n))
         return Value([name], self.shape_of(n))
 
+    def on_pad(self, n, v, pad) -> Value:
+        """Zero-padding of the channel dim only (``F.pad(x, (0, 0, 0, 0, 0, k))``): a 1×1
+        conv with the weight ``[I; 0]``."""
+        pad = tuple(pad) if isinstance(pad, (list, tuple)) else None
+        mode, value = n.kwargs.get('mode', 'constant'), n.kwargs.get('value', None)
+        if not isinstance(v, Value) or pad is None or len(pad) != 6 or pad[:5] != (0,) * 5 or \
+                mode != 'constant' or value not in (None, 0, 0.0) or v.parts is not None or \
+                v.maxpool is not None:
+            return self.host(n, 'padding other than zeros appended to the channels')
+        c = v.shape[0]
+        weight = np.zeros((c + pad[5], c, 1, 1), np.float32)
+        weight[np.arange(c), np.arange(c), 0, 0] = 1.0
+        name = self.conv(_label(n), weight, None, v.shape, 1, 0, 1, self.materialize(v),
+                         'pad_channels', _label(n))
+        return Value([name], self.shape_of(n), binary=v.binary)
+
     def on_add(self, n, a, b) -> Value:
         if not (isinstance(a, Value) and isinstance(b, Value)) or a.shape != b.shape or \
                 a.parts is not None or b.parts is not None or a.maxpool is not None or \
@@ -520,6 +538,8 @@ class NIRBuilder:
                                                              else 0))
             if t is operator.getitem and isinstance(args[0], (list, tuple)):
                 return args[0][args[1]]
+            if t is F.pad and len(args) >= 2:
+                return self.on_pad(n, args[0], args[1])
             if t is F.max_pool2d:
                 return self.on_maxpool(n, None, args[0])
             if t is F.avg_pool2d:

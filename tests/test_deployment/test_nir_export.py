@@ -150,10 +150,11 @@ def warmed(model, size, n=30):
     return model.eval()
 
 
-def tiny_detector(repo_root, name, pool_on='spikes'):
+def tiny_detector(repo_root, name, pool_on='spikes', **backbone):
     cfg = Config.fromfile(f'{repo_root}/configs/demo/{name}.py')
     cfg.model.backbone.init_cfg = None
     cfg.model.backbone.pool_on = pool_on
+    cfg.model.backbone.update(backbone)
     shrink_demo_detector(cfg, 0.125)
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
@@ -191,6 +192,22 @@ def test_tiny_detectors_with_spike_pooling_run_in_every_consumer(repo_root, tmp_
     hosted = sorted(h.op.split('(')[0] for h in export.host_ops)
     # YOLOv3's neck upsamples twice (no NIR node for it); everything else is in the graph
     assert hosted == (['interpolate', 'interpolate'] if 'yolov3' in name else [])
+    assert_parity(wrapper, ref, n, export, x)
+
+
+def test_widening_shortcut_pads_channels_in_the_graph(repo_root, tmp_path):
+    """The SSD with membrane streams across every stage boundary (zero-padded where the width
+    grows, conv5_3 into fc6 included) and spike pooling is still one exact graph: each channel
+    padding is a 1×1 conv that embeds the channels."""
+    model = tiny_detector(repo_root, 'ssd160_hoyer_vgg_digits', widening_shortcut=True)
+    x = torch.rand(2, 3, 160, 160)
+    wrapper, ref, n, export = export_detector(model, x, tmp_path)
+    assert not export.host_ops
+    pads = [k for k, v in export.node_meta.items() if v['role'] == 'pad_channels']
+    assert len(pads) == 4  # stages 1, 2, 3 and fc6
+    w = export.graph.nodes[pads[0]].weight
+    c = w.shape[1]
+    assert w.shape[0] > c and np.array_equal(w[:c, :, 0, 0], np.eye(c)) and not w[c:].any()
     assert_parity(wrapper, ref, n, export, x)
 
 

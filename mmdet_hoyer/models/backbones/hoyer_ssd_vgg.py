@@ -2,6 +2,7 @@
 from typing import Optional, Sequence, Tuple, Union
 
 from torch import Tensor, nn
+from torch.nn import functional as F
 
 from mmdet.registry import MODELS
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
@@ -20,12 +21,17 @@ class FCStage(nn.Sequential):
     2: fc7).
 
     ``stream_in`` (set by the backbone's ``widening_shortcut``, needs ``shortcut``): fc6 also
-    continues conv5_3's membrane stream, through pool5 like the spikes and zero-padded to
-    fc6's width, ``m6 = pad(pool5(m5_3)) + z6``.
+    continues conv5_3's membrane stream, through pool5's window like the spikes (its average
+    with the backbone's ``pool_on='spikes'``) and zero-padded to fc6's width,
+    ``m6 = pad(pool5(m5_3)) + z6``.
     """
 
     #: fc6 adds the previous stage's membrane (see the class docstring)
     stream_in = False
+    #: the incoming stream's width (conv5_3's; static for traced exports)
+    stream_channels: Optional[int] = None
+    #: the stream crosses pool5 as an average (the backbone's pool_on='spikes'), else a max
+    stream_avg_pool = False
 
     def __init__(self, pool: nn.Module, fc6: nn.Module, fc7: nn.Module, shortcut: bool,
                  branch_gamma: Optional[float] = None) -> None:
@@ -40,7 +46,16 @@ class FCStage(nn.Sequential):
         if stream is not None:
             if not self.stream_in:
                 raise ValueError('FCStage: got a stream but stream_in is False')
-            stream = pad_stream('FCStage', self[0](stream), unit_width(self[1]), True)
+            # pool5's window, applied functionally (the module pools only the spikes, so a
+            # deployment check that hooks it sees the spikes' pool alone); an average with the
+            # backbone's pool_on='spikes', as every stream that crosses a pool of spikes there
+            pool = self[0]
+            stream = F.avg_pool2d(stream, pool.kernel_size, pool.stride, pool.padding,
+                                  ceil_mode=pool.ceil_mode) if self.stream_avg_pool else \
+                F.max_pool2d(stream, pool.kernel_size, pool.stride, pool.padding,
+                             pool.dilation, ceil_mode=pool.ceil_mode)
+            stream = pad_stream('FCStage', stream, unit_width(self[1]), True,
+                                self.stream_channels)
         if not self.shortcut:
             out = super().forward(x)
             return (out, None) if return_membrane else out
@@ -152,4 +167,6 @@ class HoyerSSDVGG(HoyerVGG):
             shortcut=self.fc_shortcut, branch_gamma=self.branch_gamma))
         self.channels = self.channels + (fc, )
         stages[-1].stream_in = self.widening_shortcut
+        stages[-1].stream_channels = self.channels[4]
+        stages[-1].stream_avg_pool = self.pool_on == 'spikes'
         return stages

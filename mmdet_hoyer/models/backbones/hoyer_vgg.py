@@ -225,6 +225,7 @@ class HoyerVGG(BaseModule):
             if width_in == width or (self.widening_shortcut and width_in < width):
                 stage.stream_in = True
                 stage.stream_pad = width_in < width
+                stage.stream_channels = width_in
                 pooled = getattr(prev[-1], 'pool_out', None) or getattr(stage[0], 'pool_in', None)
                 if self.pool_on == 'spikes' and pooled is not None:
                     # the spikes cross the stage boundary through a max pool (their OR); the

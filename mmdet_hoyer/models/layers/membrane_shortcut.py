@@ -28,6 +28,8 @@ from typing import List, Optional, Sequence, Tuple, Union
 
 from mmcv.cnn import ConvModule
 from mmengine.model import Sequential
+import torch
+import torch.fx
 from torch import Tensor, nn
 from torch.nn import functional as F
 from torch.nn.modules.batchnorm import _BatchNorm
@@ -123,10 +125,19 @@ def stream_pool(unit: nn.Module) -> Optional[nn.Module]:
     return None
 
 
-def pad_stream(owner: str, stream: Tensor, width: Optional[int], pad: bool) -> Tensor:
+def pad_stream(owner: str, stream: Tensor, width: Optional[int], pad: bool,
+               channels: Optional[int] = None) -> Tensor:
     """``stream`` with its channels zero-padded to ``width`` (``pad``: ResNet's option-A
-    identity); a stream of another width is a ``ValueError`` naming ``owner``."""
-    channels = stream.shape[1]
+    identity); a stream of another width is a ``ValueError`` naming ``owner``. ``channels``:
+    the stream's width when it is known statically (a ``torch.fx`` proxy has no shape while
+    the deployment exports trace; eager tensors are checked against it)."""
+    if not isinstance(stream, torch.fx.Proxy):
+        if channels is not None and stream.shape[1] != channels:
+            raise ValueError(f'{owner}: the incoming membrane stream has {stream.shape[1]} '
+                             f'channels, built for {channels}')
+        channels = int(stream.shape[1])
+    elif channels is None:
+        return stream  # traced without a static width: the add below checks the shapes
     if width is None or channels == width:
         return stream
     if pad and channels < width:
@@ -197,6 +208,9 @@ class MembraneShortcutStage(Sequential):
         self.branch_gamma = branch_gamma
         self.stream_in = stream_in
         self.stream_pad = stream_pad
+        #: the incoming stream's width, when the stage is linked to a narrower one (set with
+        #: ``stream_pad`` by the backbone; static for traced exports)
+        self.stream_channels: Optional[int] = None
         #: per unit: the index of the unit whose membrane it adds to (None: a new stream)
         self.links = same_width_links([unit_width(u) for u in units])
 
@@ -209,7 +223,7 @@ class MembraneShortcutStage(Sequential):
                              'stream_in=False')
         if stream is not None:
             stream = pad_stream(type(self).__name__, stream, unit_width(self[0]),
-                                self.stream_pad)
+                                self.stream_pad, self.stream_channels)
         return membrane_forward(list(self), self.links, x, stream=stream,
                                 return_membrane=return_membrane)
 
