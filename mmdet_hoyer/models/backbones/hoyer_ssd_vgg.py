@@ -97,12 +97,15 @@ class HoyerSSDVGG(HoyerVGG):
         ``fc_shortcut=True`` adds one across fc7 too (fc7's BN output onto fc6's membrane,
         :class:`FCStage`; with ``branch_gamma``; False: plain fc6/fc7), and
         ``cross_stage_shortcut=True`` continues conv4_3's stream into conv5_1 through pool4
-        (:class:`HoyerVGG`; ``widening_shortcut`` as there, for stages 0-3). Both keep class information at stride 16 that the layout without
-        them loses (docs/research/accuracy.md, hypothesis 7). ``None`` (default): on with
-        ``shortcut='membrane'``, off with ``shortcut='none'``; True needs 'membrane'.
+        (:class:`HoyerVGG`). Both keep class information at stride 16 that the layout without
+        them loses (docs/research/accuracy.md, hypothesis 7). ``widening_shortcut=True``
+        (needs both) carries the stream across the widening boundaries too: stages 0-3
+        (zero-padded, as :class:`HoyerVGG`'s) and conv5_3 into fc6 through pool5
+        (:class:`FCStage`), where the layout without it loses the box offset
+        (docs/research/accuracy.md, hypothesis 8). ``None`` (default, all three): on with
+        ``shortcut='membrane'`` (the widening one only when the other two are on), off with
+        ``shortcut='none'``; True needs 'membrane'.
         ``pool_on`` applies to the pools of stages 0-2 (pool4 and pool5 already pool spikes).
-        ``widening_shortcut=True`` (needs the cross-stage and fc shortcuts) carries the stream
-        across stages 0-3's boundaries and from conv5_3 into fc6 (:class:`FCStage`).
     """
 
     def __init__(self,
@@ -120,13 +123,14 @@ class HoyerSSDVGG(HoyerVGG):
                  branch_gamma: Optional[float] = 0.2,
                  fc_shortcut: Optional[bool] = None,
                  cross_stage_shortcut: Optional[bool] = None,
-                 widening_shortcut: bool = False,
+                 widening_shortcut: Optional[bool] = None,
                  pool_on: str = 'pre_activation',
                  init_cfg: OptMultiConfig = None) -> None:
         if not isinstance(fc_channels, int) or fc_channels < 1:
             raise ValueError(f'HoyerSSDVGG: fc_channels must be an int >= 1, got {fc_channels!r}')
         for key, value in (('fc_shortcut', fc_shortcut),
-                           ('cross_stage_shortcut', cross_stage_shortcut)):
+                           ('cross_stage_shortcut', cross_stage_shortcut),
+                           ('widening_shortcut', widening_shortcut)):
             if value is not None and not isinstance(value, bool):
                 raise ValueError(f'HoyerSSDVGG: {key} must be None, True or False, got '
                                  f'{value!r}')
@@ -139,6 +143,8 @@ class HoyerSSDVGG(HoyerVGG):
             raise ValueError('HoyerSSDVGG: widening_shortcut=True needs fc_shortcut (the conv5_3 '
                              'stream joins fc6, whose stream fc7 continues)')
         cross_stage_shortcut = membrane if cross_stage_shortcut is None else cross_stage_shortcut
+        if widening_shortcut is None:
+            widening_shortcut = membrane and fc_shortcut and cross_stage_shortcut
         self.fc_channels = fc_channels
         self.fc_shortcut = fc_shortcut
         super().__init__(depth=depth, in_channels=in_channels, widen_factor=widen_factor,

@@ -81,7 +81,8 @@ def test_bad_arguments_name_the_field(kwargs, match):
 def test_fc_shortcut_adds_fc7_to_fc6_membrane():
     """fc7's neuron reads m7 = m6 + BN7(conv7(s6)); the plain stage reads BN7(conv7(s6))."""
     torch.manual_seed(0)
-    model = build(widen_factor=0.125, fc_shortcut=True, out_indices=(4, 5))
+    model = build(widen_factor=0.125, fc_shortcut=True, widening_shortcut=False,
+                  out_indices=(4, 5))
     stage = model.stages[5]
     fc6, fc7 = stage[1], stage[2]
     assert torch.allclose(fc7.bn.weight, torch.full_like(fc7.bn.weight, 0.2))  # branch γ
@@ -120,6 +121,9 @@ def test_fc_shortcut_passes_gradient_to_fc6_around_fc7():
 def test_shortcut_defaults_follow_the_shortcut_mode():
     membrane, plain = build(widen_factor=0.125), build(widen_factor=0.125, shortcut='none')
     assert membrane.stages[5].shortcut and membrane.stages[4].stream_in
+    assert membrane.widening_shortcut and membrane.stages[5].stream_in  # conv5_3 → fc6
+    assert not plain.widening_shortcut
+    assert not build(widen_factor=0.125, fc_shortcut=False).widening_shortcut  # needs fc7's
     assert membrane.cross_stage_shortcut and not plain.cross_stage_shortcut
     assert not plain.stages[5].shortcut
     assert not isinstance(plain.stages[4], MembraneShortcutStage)
@@ -134,7 +138,8 @@ def test_fc_shortcut_keeps_parameter_names():
 
 def test_cross_stage_shortcut_continues_conv4_3_stream_into_conv5_1():
     torch.manual_seed(0)
-    model = build(widen_factor=0.125, cross_stage_shortcut=True, out_indices=(3, 4)).eval()
+    model = build(widen_factor=0.125, cross_stage_shortcut=True, widening_shortcut=False,
+                  out_indices=(3, 4)).eval()
     assert [getattr(s, 'stream_in', None) for s in model.stages] == \
         [False, False, False, False, True, False]  # conv4_3 → conv5_1: the equal-width boundary
     assert torch.allclose(model.stages[4][0].bn.weight, torch.tensor(0.2))  # now a branch
@@ -160,7 +165,8 @@ def test_cross_stage_shortcut_bad_arguments(kwargs, match):
 
 def test_widening_shortcut_carries_conv5_3_stream_into_fc6():
     torch.manual_seed(0)
-    model = build(widen_factor=0.125, widening_shortcut=True).eval()
+    model = build(widen_factor=0.125).eval()  # the default with shortcut='membrane'
+    assert model.widening_shortcut
     assert [getattr(s, 'stream_in', None) for s in model.stages] == \
         [False, True, True, True, True, True]
     seen = {}
@@ -179,3 +185,5 @@ def test_widening_shortcut_carries_conv5_3_stream_into_fc6():
     assert ((fc7 == 0) | (fc7 == 1)).all()
     with pytest.raises(ValueError, match='widening_shortcut=True needs fc_shortcut'):
         build(widening_shortcut=True, fc_shortcut=False)
+    with pytest.raises(ValueError, match="widening_shortcut=True needs shortcut='membrane'"):
+        build(widening_shortcut=True, shortcut='none')
