@@ -54,8 +54,7 @@ class FCStage(nn.Sequential):
                                   ceil_mode=pool.ceil_mode) if self.stream_avg_pool else \
                 F.max_pool2d(stream, pool.kernel_size, pool.stride, pool.padding,
                              pool.dilation, ceil_mode=pool.ceil_mode)
-            stream = pad_stream('FCStage', stream, unit_width(self[1]), True,
-                                self.stream_channels)
+            stream = pad_stream('FCStage', stream, unit_width(self[1]), self.stream_channels)
         if not self.shortcut:
             out = super().forward(x)
             return (out, None) if return_membrane else out

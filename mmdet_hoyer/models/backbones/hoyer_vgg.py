@@ -9,7 +9,8 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmdet.registry import MODELS
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
-from ..layers.membrane_shortcut import MembraneShortcutStage, check_shortcut_args, unit_width
+from ..layers.membrane_shortcut import (MembraneShortcutStage, check_membrane_option,
+                                        check_shortcut_args, unit_width)
 from .random_init import with_random_init
 
 
@@ -148,15 +149,8 @@ class HoyerVGG(BaseModule):
         if not isinstance(widen_factor, (int, float)) or widen_factor <= 0:
             raise ValueError(f'{name}: widen_factor must be a number > 0, got {widen_factor!r}')
         check_shortcut_args(name, shortcut, branch_gamma)
-        if not isinstance(cross_stage_shortcut, bool):
-            raise ValueError(f'{name}: cross_stage_shortcut must be True or False, got '
-                             f'{cross_stage_shortcut!r}')
-        if cross_stage_shortcut and shortcut != 'membrane':
-            raise ValueError(f"{name}: cross_stage_shortcut=True needs shortcut='membrane', "
-                             f'got shortcut={shortcut!r}')
-        if not isinstance(widening_shortcut, bool):
-            raise ValueError(f'{name}: widening_shortcut must be True or False, got '
-                             f'{widening_shortcut!r}')
+        check_membrane_option(name, 'cross_stage_shortcut', cross_stage_shortcut, shortcut)
+        check_membrane_option(name, 'widening_shortcut', widening_shortcut, shortcut)
         if widening_shortcut and not cross_stage_shortcut:
             raise ValueError(f'{name}: widening_shortcut=True needs cross_stage_shortcut=True')
         self.cross_stage_shortcut = cross_stage_shortcut
@@ -224,7 +218,6 @@ class HoyerVGG(BaseModule):
             width_in, width = unit_width(prev[-1]), unit_width(stage[0])
             if width_in == width or (self.widening_shortcut and width_in < width):
                 stage.stream_in = True
-                stage.stream_pad = width_in < width
                 stage.stream_channels = width_in
                 pooled = getattr(prev[-1], 'pool_out', None) or getattr(stage[0], 'pool_in', None)
                 if self.pool_on == 'spikes' and pooled is not None:

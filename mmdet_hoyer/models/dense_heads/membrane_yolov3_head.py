@@ -38,7 +38,7 @@ class MembraneYOLOV3Head(YOLOV3Head):
         pred_maps = []
         for i in range(n):
             bridge = self.convs_bridge[i](x[i])
-            bridge = bridge + pad_stream(type(self).__name__, x[n + i], self.out_channels[i], True,
+            bridge = bridge + pad_stream(type(self).__name__, x[n + i], self.out_channels[i],
                                          self.in_channels[i])
             pred_maps.append(self.convs_pred[i](bridge))
         return tuple(pred_maps),

@@ -125,25 +125,34 @@ def stream_pool(unit: nn.Module) -> Optional[nn.Module]:
     return None
 
 
-def pad_stream(owner: str, stream: Tensor, width: Optional[int], pad: bool,
+def check_membrane_option(owner: str, key: str, value, shortcut: str) -> None:
+    """``ValueError`` naming ``owner`` and ``key`` unless ``value`` is a bool, and True only
+    with ``shortcut='membrane'`` (the options that extend the membrane streams)."""
+    if not isinstance(value, bool):
+        raise ValueError(f'{owner}: {key} must be True or False, got {value!r}')
+    if value and shortcut != 'membrane':
+        raise ValueError(f"{owner}: {key}=True needs shortcut='membrane', got "
+                         f'shortcut={shortcut!r}')
+
+
+def pad_stream(owner: str, stream: Tensor, width: Optional[int],
                channels: Optional[int] = None) -> Tensor:
-    """``stream`` with its channels zero-padded to ``width`` (``pad``: ResNet's option-A
-    identity); a stream of another width is a ``ValueError`` naming ``owner``. ``channels``:
-    the stream's width when it is known statically (a ``torch.fx`` proxy has no shape while
-    the deployment exports trace; eager tensors are checked against it)."""
-    if not isinstance(stream, torch.fx.Proxy):
-        if channels is not None and stream.shape[1] != channels:
-            raise ValueError(f'{owner}: the incoming membrane stream has {stream.shape[1]} '
-                             f'channels, built for {channels}')
-        channels = int(stream.shape[1])
-    elif channels is None:
-        return stream  # traced without a static width: the add below checks the shapes
-    if width is None or channels == width:
+    """``stream``, built to be ``channels`` wide (``None``: ``width``), zero-padded to the
+    joining unit's ``width`` (ResNet's option-A identity). The widths are the module's static
+    ones, so ``torch.fx`` traces (the deployment exports, whose proxies have no shape) pad the
+    same; an eager stream of another width is a ``ValueError`` naming ``owner``."""
+    expected = width if channels is None else channels
+    if not isinstance(stream, torch.fx.Proxy) and expected is not None \
+            and stream.shape[1] != expected:
+        raise ValueError(f'{owner}: the incoming membrane stream has {stream.shape[1]} channels, '
+                         f'the first unit {width}'
+                         + (f' (built for a stream of {channels})' if channels else ''))
+    if channels is None or width is None or channels == width:
         return stream
-    if pad and channels < width:
-        return F.pad(stream, (0, 0, 0, 0, 0, width - channels))
-    raise ValueError(f'{owner}: the incoming membrane stream has {channels} channels, the first '
-                     f'unit {width}' + ('' if pad else ' (stream_pad=False needs equal widths)'))
+    if channels > width:
+        raise ValueError(f'{owner}: a stream of {channels} channels cannot join a unit of '
+                         f'{width} (only narrower streams are zero-padded)')
+    return F.pad(stream, (0, 0, 0, 0, 0, width - channels))
 
 
 def membrane_forward(units: Sequence[nn.Module], links: Sequence[Optional[int]], x: Tensor,
@@ -196,21 +205,18 @@ class MembraneShortcutStage(Sequential):
         stream_in: the stage continues the stream of the stage before it (its first unit adds
             to the incoming membrane, :meth:`forward`'s ``stream``, and counts as a branch for
             ``branch_gamma``).
-        stream_pad: an incoming stream narrower than the first unit fills its first channels
-            and the others start at 0 (the zero-padded identity of He et al.'s ResNet, option
-            A: no parameter); otherwise the widths must match.
+        stream_channels: the incoming stream's width (``None``: the first unit's). A narrower
+            stream fills the first unit's first channels and the others start at 0 (the
+            zero-padded identity of He et al.'s ResNet, option A: no parameter).
     """
 
     def __init__(self, *units: nn.Module, branch_gamma: Optional[float] = None,
-                 stream_in: bool = False, stream_pad: bool = False) -> None:
+                 stream_in: bool = False, stream_channels: Optional[int] = None) -> None:
         super().__init__(*units)
         prepare_units(type(self).__name__, units)
         self.branch_gamma = branch_gamma
         self.stream_in = stream_in
-        self.stream_pad = stream_pad
-        #: the incoming stream's width, when the stage is linked to a narrower one (set with
-        #: ``stream_pad`` by the backbone; static for traced exports)
-        self.stream_channels: Optional[int] = None
+        self.stream_channels = stream_channels
         #: per unit: the index of the unit whose membrane it adds to (None: a new stream)
         self.links = same_width_links([unit_width(u) for u in units])
 
@@ -223,9 +229,14 @@ class MembraneShortcutStage(Sequential):
                              'stream_in=False')
         if stream is not None:
             stream = pad_stream(type(self).__name__, stream, unit_width(self[0]),
-                                self.stream_pad, self.stream_channels)
+                                self.stream_channels)
         return membrane_forward(list(self), self.links, x, stream=stream,
                                 return_membrane=return_membrane)
+
+    @property
+    def stream_pad(self) -> bool:
+        """Whether an incoming stream is zero-padded (it is narrower than the first unit)."""
+        return self.stream_channels is not None and self.stream_channels < unit_width(self[0])
 
     def init_weights(self) -> None:
         super().init_weights()

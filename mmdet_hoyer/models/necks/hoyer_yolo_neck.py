@@ -9,7 +9,8 @@ from mmdet.models.necks import YOLOV3Neck
 from mmdet.models.necks.yolo_neck import DetectionBlock
 from mmdet.registry import MODELS
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
-from ..layers.membrane_shortcut import (check_shortcut_args, init_branch_gamma,
+from ..layers.membrane_shortcut import (check_membrane_option, check_shortcut_args,
+                                        init_branch_gamma,
                                         membrane_forward, prepare_units, same_width_links,
                                         unit_width)
 
@@ -104,19 +105,9 @@ class HoyerYOLOV3Neck(YOLOV3Neck):
             raise ValueError('HoyerYOLOV3Neck: norm_cfg must not be None: the spiking neuron '
                              'thresholds the normalised pre-activation')
         check_shortcut_args('HoyerYOLOV3Neck', shortcut, branch_gamma)
-        if not isinstance(top_down_shortcut, bool):
-            raise ValueError('HoyerYOLOV3Neck: top_down_shortcut must be True or False, got '
-                             f'{top_down_shortcut!r}')
-        if top_down_shortcut and shortcut != 'membrane':
-            raise ValueError("HoyerYOLOV3Neck: top_down_shortcut=True needs shortcut='membrane', "
-                             f'got shortcut={shortcut!r}')
+        check_membrane_option('HoyerYOLOV3Neck', 'top_down_shortcut', top_down_shortcut, shortcut)
+        check_membrane_option('HoyerYOLOV3Neck', 'membrane_out', membrane_out, shortcut)
         self.top_down_shortcut = top_down_shortcut
-        if not isinstance(membrane_out, bool):
-            raise ValueError(f'HoyerYOLOV3Neck: membrane_out must be True or False, got '
-                             f'{membrane_out!r}')
-        if membrane_out and shortcut != 'membrane':
-            raise ValueError("HoyerYOLOV3Neck: membrane_out=True needs shortcut='membrane', got "
-                             f'shortcut={shortcut!r}')
         self.membrane_out = membrane_out
         super().__init__(num_scales, list(in_channels), list(out_channels), conv_cfg=conv_cfg,
                          norm_cfg=norm_cfg, act_cfg=act_cfg, init_cfg=init_cfg)

@@ -152,11 +152,12 @@ def test_incoming_stream_is_pooled_and_added_to_the_first_unit():
 
 
 def test_a_narrower_stream_is_zero_padded_only_with_stream_pad():
-    """``stream_pad``: a stream of c < C channels fills the first c channels of m_0 (float64
-    reference, ResNet's option-A identity); without it a width mismatch is a clear error."""
+    """``stream_channels`` c narrower than the first unit's C (``stream_pad``): the stream
+    fills the first c channels of m_0 (float64 reference, ResNet's option-A identity); without
+    it a width mismatch is a clear error."""
     torch.manual_seed(0)
     units = [unit(4, 8), unit(8, 8)]
-    stage = MembraneShortcutStage(*units, stream_in=True, stream_pad=True).double().eval()
+    stage = MembraneShortcutStage(*units, stream_in=True, stream_channels=4).double().eval()
     x = torch.randn(2, 4, 6, 6, dtype=torch.float64)
     stream = torch.randn(2, 4, 6, 6, dtype=torch.float64, requires_grad=True)
     out, m = stage(x, stream=stream, return_membrane=True)
