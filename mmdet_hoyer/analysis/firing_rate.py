@@ -20,14 +20,18 @@ class FiringRateRecorder(LayerHookRecorder):
     Use as a context manager (or call :meth:`attach` / :meth:`detach`); forward hooks add each
     output's number of ones and elements, so the rate of a layer is exact over all batches
     seen (not a mean of per-batch means). Costs one reduction per spiking output while attached
-    and nothing otherwise.
+    and nothing otherwise. With ``per_channel`` it also counts each channel's ones (dimension 1
+    of the output), for :meth:`channel_rates` (one more reduction per output).
     """
 
-    def __init__(self, model: nn.Module, layers: Optional[Iterable[Tuple[str, nn.Module]]] = None):
+    def __init__(self, model: nn.Module, layers: Optional[Iterable[Tuple[str, nn.Module]]] = None,
+                 per_channel: bool = False):
         super().__init__(layers if layers is not None else spiking_layers(model))
+        self.per_channel = per_channel
         self.ones: Dict[str, Tensor] = OrderedDict()
         self.total: Dict[str, int] = OrderedDict()
         self.shapes: Dict[str, Tuple[int, ...]] = OrderedDict()
+        self.channel_ones: Dict[str, Tensor] = OrderedDict()
 
     def _hook(self, name: str):
 
@@ -37,6 +41,11 @@ class FiringRateRecorder(LayerHookRecorder):
             self.ones[name] = self.ones.get(name, 0) + ones
             self.total[name] = self.total.get(name, 0) + output.numel()
             self.shapes[name] = tuple(output.shape[1:])
+            if self.per_channel:
+                with torch.no_grad():
+                    dims = [d for d in range(output.dim()) if d != 1]
+                    per = output.detach().sum(dim=dims, dtype=torch.float64)
+                self.channel_ones[name] = self.channel_ones.get(name, 0) + per
 
         return fn
 
@@ -44,6 +53,7 @@ class FiringRateRecorder(LayerHookRecorder):
         self.ones.clear()
         self.total.clear()
         self.shapes.clear()
+        self.channel_ones.clear()
 
     def counts(self) -> Dict[str, Tuple[float, int]]:
         """``{layer: (ones, elements)}`` as Python numbers."""
@@ -52,6 +62,17 @@ class FiringRateRecorder(LayerHookRecorder):
     def rates(self) -> Dict[str, float]:
         """Per-layer firing rate (fraction of ones)."""
         return OrderedDict((k, o / n) for k, (o, n) in self.counts().items() if n > 0)
+
+    def channel_rates(self) -> Dict[str, Tensor]:
+        """Per-layer firing rate of each channel (float64, one value per channel); needs
+        ``per_channel=True``."""
+        if not self.per_channel:
+            raise RuntimeError('FiringRateRecorder: channel_rates() needs per_channel=True')
+        out = OrderedDict()
+        for k, ones in self.channel_ones.items():
+            positions = self.total[k] // ones.numel()  # elements per channel over all batches
+            out[k] = ones / positions
+        return out
 
     def mean_rate(self) -> float:
         """Network firing rate weighted by neurons: Σ ones / Σ elements over all layers."""

@@ -14,6 +14,9 @@ from .firing_rate import FiringRateRecorder, layer_group, spiking_layers
 from .membrane import MembraneRecorder
 from .operations import AC_PJ, MAC_PJ, InputSpikeRecorder, dense_macs, energy_report
 
+#: a channel that fires at more than this fraction of its positions counts as busy
+BUSY_RATE = 0.5
+
 
 def _default_hist_layers(names: Sequence[str], k: int = 4) -> List[str]:
     """``k`` layers spread evenly from the first to the last spiking layer."""
@@ -50,7 +53,7 @@ def collect_spike_stats(model: nn.Module,
     if unknown:
         raise ValueError(f'--hist-layers: {unknown} are not spiking layers; choose from {names}')
     by_name = dict(layers)
-    fr, ins = FiringRateRecorder(model, layers), InputSpikeRecorder(model)
+    fr, ins = FiringRateRecorder(model, layers, per_channel=True), InputSpikeRecorder(model)
     mem = MembraneRecorder([(n, by_name[n]) for n in hist_layers], margin=margin)
     near_all = MembraneRecorder(layers, bins=1, margin=margin)
     macs, seen, input_shape = None, 0, None
@@ -69,6 +72,7 @@ def collect_spike_stats(model: nn.Module,
         raise RuntimeError('the dataloader yielded no images')
 
     rates, counts, near = fr.rates(), fr.counts(), near_all.near_fraction()
+    channel_rates = fr.channel_rates()
     rows = []
     for name, m in layers:
         if name not in rates:
@@ -79,7 +83,10 @@ def collect_spike_stats(model: nn.Module,
             neurons=math.prod(fr.shapes[name]), firing_rate=rates[name],
             clip_threshold=float(m.clip_threshold), extremum=float(e.mean()),
             firing_threshold=float(m.firing_threshold().mean()),
-            near_threshold_fraction=near[name]))
+            near_threshold_fraction=near[name],
+            channels=int(channel_rates[name].numel()),
+            silent_channels=float((channel_rates[name] == 0).double().mean()),
+            busy_channels=float((channel_rates[name] > BUSY_RATE).double().mean())))
     total = sum(n for _, n in counts.values())
     groups = OrderedDict()
     for r in rows:
@@ -87,10 +94,14 @@ def collect_spike_stats(model: nn.Module,
         g[0] += counts[r['name']][0]
         g[1] += counts[r['name']][1]
     ops = energy_report(macs, ins.input_rates(), ins.binary, mac_pj, ac_pj)
+    channels = sum(r['channels'] for r in rows)
     return OrderedDict(
         num_images=seen, input_shape=input_shape,
         network_firing_rate=sum(o for o, _ in counts.values()) / total,
         group_firing_rate=OrderedDict((g, o / n) for g, (o, n) in groups.items()),
+        # channels that never fired on these images / fired at more than half their positions
+        silent_channel_fraction=sum(r['silent_channels'] * r['channels'] for r in rows) / channels,
+        busy_channel_fraction=sum(r['busy_channels'] * r['channels'] for r in rows) / channels,
         near_threshold_margin=margin,
         layers=rows,
         histograms=OrderedDict(
@@ -177,6 +188,9 @@ def markdown_report(stats: dict, title: str = 'Spike statistics') -> str:
         f"eval mode (running thresholds).", '',
         f"Network firing rate (weighted by neurons): **{stats['network_firing_rate']:.4f}**; "
         + ', '.join(f'{g} {r:.4f}' for g, r in stats['group_firing_rate'].items()), '',
+        f"Channels that never fired on these images: {stats['silent_channel_fraction']:.3f}; "
+        f"that fired at more than {BUSY_RATE:.0%} of their positions: "
+        f"{stats['busy_channel_fraction']:.3f} (of all spiking channels).", '',
         '## Operations and energy per image', '',
         f"MAC {c['mac_pj']} pJ, AC {c['ac_pj']} pJ (45 nm). SNN: layers with spike input cost "
         'ACs = MACs × input firing rate; layers with analog input cost MACs. ANN twin: every MAC.',
@@ -186,12 +200,13 @@ def markdown_report(stats: dict, title: str = 'Spike statistics') -> str:
         f"| ANN twin | {_fmt(ops['ann']['macs'])} | 0 | {ops['ann']['energy_pj'] / 1e6:.3f} µJ |",
         '', f"Compute-efficiency ratio ANN/SNN: **{ops['efficiency_ratio']:.2f}×**", '',
         '## Spiking layers', '',
-        f"| layer | shape | firing rate | clip threshold θ | extremum E | firing threshold θ·E | near ±{stats['near_threshold_margin']} |",
-        '|---|---|---:|---:|---:|---:|---:|']
+        f"| layer | shape | firing rate | clip threshold θ | extremum E | firing threshold θ·E | near ±{stats['near_threshold_margin']} | silent / busy channels |",
+        '|---|---|---:|---:|---:|---:|---:|---:|']
     for r in stats['layers']:
         lines.append(f"| {r['name']} | {'×'.join(map(str, r['shape']))} | {r['firing_rate']:.4f} | "
                      f"{r['clip_threshold']:.3f} | {r['extremum']:.3f} | {r['firing_threshold']:.3f} | "
-                     f"{r['near_threshold_fraction']:.3f} |")
+                     f"{r['near_threshold_fraction']:.3f} | "
+                     f"{r['silent_channels']:.2f} / {r['busy_channels']:.2f} |")
     lines += ['', '## Dense layers', '', '| layer | MACs | input | input rate | ACs |',
               '|---|---:|---|---:|---:|']
     for r in ops['layers']:

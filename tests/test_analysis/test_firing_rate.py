@@ -35,3 +35,27 @@ def test_recorder_counts_exact_rates_over_batches():
 def test_layer_group():
     assert layer_group('backbone.stages.0.0.act') == 'backbone'
     assert layer_group('backbone.stages.0.0.act', 2) == 'backbone.stages'
+
+
+def test_recorder_channel_rates():
+    model = nn.Sequential(nn.Conv2d(1, 2, 1, bias=False), HoyerSpike())
+    model.eval()
+    with torch.no_grad():
+        model[0].weight.copy_(torch.tensor([1.0, -1.0]).reshape(2, 1, 1, 1))
+    x1 = torch.tensor([[-2.0, 0.5], [1.5, 3.0]]).reshape(1, 1, 2, 2)
+    with FiringRateRecorder(model, per_channel=True) as rec:
+        model(x1)
+        model(torch.zeros(2, 1, 2, 2))
+    # 12 positions per channel: ch0 fired at 1.5 and 3.0, ch1 at -2.0
+    rates = rec.channel_rates()['1']
+    assert rates.dtype == torch.float64
+    assert rates.tolist() == [2 / 12, 1 / 12]
+    assert rec.rates()['1'] == 3 / 24
+    with FiringRateRecorder(model) as plain:
+        model(x1)
+    try:
+        plain.channel_rates()
+    except RuntimeError as e:
+        assert 'per_channel=True' in str(e)
+    else:
+        raise AssertionError('channel_rates() without per_channel must raise')

@@ -96,6 +96,13 @@ def test_spike_stats_and_compare_on_the_trained_checkpoint(trained, repo_root, t
     n_spiking = sum(isinstance(m, HoyerSpike) for m in trained['runner'].model.modules())
     assert len(stats['layers']) == n_spiking and stats['num_images'] >= 6
     assert 0 < stats['network_firing_rate'] < 1
+    # channel census: per layer fractions, the network's weighted by each layer's channels
+    for r in stats['layers']:
+        assert r['channels'] == r['shape'][0]
+        assert 0 <= r['silent_channels'] <= 1 and 0 <= r['busy_channels'] <= 1
+    channels = sum(r['channels'] for r in stats['layers'])
+    assert stats['silent_channel_fraction'] == pytest.approx(
+        sum(r['silent_channels'] * r['channels'] for r in stats['layers']) / channels)
     ops = stats['operations']
     first = ops['layers'][0]
     assert first['name'] == 'backbone.stages.0.0.conv' and not first['binary_input']
