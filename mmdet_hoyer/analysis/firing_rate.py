@@ -21,7 +21,7 @@ class FiringRateRecorder(LayerHookRecorder):
     output's number of ones and elements, so the rate of a layer is exact over all batches
     seen (not a mean of per-batch means). Costs one reduction per spiking output while attached
     and nothing otherwise. With ``per_channel`` it also counts each channel's ones (dimension 1
-    of the output), for :meth:`channel_rates` (one more reduction per output).
+    of the output), for :meth:`channel_rates` (the same one reduction, kept per channel).
     """
 
     def __init__(self, model: nn.Module, layers: Optional[Iterable[Tuple[str, nn.Module]]] = None,
@@ -37,15 +37,16 @@ class FiringRateRecorder(LayerHookRecorder):
 
         def fn(module: nn.Module, inputs, output: Tensor) -> None:
             with torch.no_grad():
-                ones = output.detach().sum(dtype=torch.float64)
+                if self.per_channel:  # the layer's count is the sum of its channels' counts
+                    dims = [d for d in range(output.dim()) if d != 1]
+                    per = output.detach().sum(dim=dims, dtype=torch.float64)
+                    self.channel_ones[name] = self.channel_ones.get(name, 0) + per
+                    ones = per.sum()
+                else:
+                    ones = output.detach().sum(dtype=torch.float64)
             self.ones[name] = self.ones.get(name, 0) + ones
             self.total[name] = self.total.get(name, 0) + output.numel()
             self.shapes[name] = tuple(output.shape[1:])
-            if self.per_channel:
-                with torch.no_grad():
-                    dims = [d for d in range(output.dim()) if d != 1]
-                    per = output.detach().sum(dim=dims, dtype=torch.float64)
-                self.channel_ones[name] = self.channel_ones.get(name, 0) + per
 
         return fn
 

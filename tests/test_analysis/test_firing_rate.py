@@ -1,3 +1,4 @@
+import pytest
 import torch
 from torch import nn
 
@@ -53,9 +54,5 @@ def test_recorder_channel_rates():
     assert rec.rates()['1'] == 3 / 24
     with FiringRateRecorder(model) as plain:
         model(x1)
-    try:
+    with pytest.raises(RuntimeError, match='per_channel=True'):
         plain.channel_rates()
-    except RuntimeError as e:
-        assert 'per_channel=True' in str(e)
-    else:
-        raise AssertionError('channel_rates() without per_channel must raise')
