@@ -14,7 +14,8 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import mmdet_hoyer  # noqa: F401  (registers the plugin; torch>=2.6 checkpoint loading)
-from mmdet_hoyer.utils import check_data_paths, load_config, parse_with_common_args
+from mmdet_hoyer.utils import (check_data_paths, load_config, parse_with_common_args,
+                               shut_down_distributed)
 
 
 def parse_args():
@@ -53,6 +54,7 @@ def main():
             json.dump({k: float(v) for k, v in metrics.items()
                        if isinstance(v, (int, float))}, f, indent=1)
         print(f'metrics written to {path}')
+    shut_down_distributed()
 
 
 if __name__ == '__main__':

@@ -9,7 +9,7 @@ from mmengine.runner import Runner
 
 import mmdet_hoyer  # noqa: F401  (registers the plugin; torch>=2.6 checkpoint loading)
 from mmdet_hoyer.utils import (check_data_paths, check_pretrained_paths, load_config,
-                               parse_with_common_args)
+                               parse_with_common_args, shut_down_distributed)
 
 
 def parse_args():
@@ -52,6 +52,7 @@ def main():
         cpu_distributed(cfg)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     runner.train()
+    shut_down_distributed()
 
 
 def cpu_distributed(cfg) -> None:

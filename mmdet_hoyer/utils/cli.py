@@ -70,3 +70,13 @@ def build_trained_model(cfg: Config, checkpoint: str, strict: bool = False) -> n
     model = MODELS.build(model_cfg)
     load_checkpoint(model, checkpoint, map_location='cpu', strict=strict, logger='silent')
     return model
+
+
+def shut_down_distributed() -> None:
+    """Destroy the process group once a tool is done (PyTorch's documented shutdown). MMEngine
+    never does; left to interpreter teardown, gloo's worker threads can abort a finished run
+    ('terminate called without an active exception', SIGABRT) and fail the job."""
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
