@@ -77,6 +77,7 @@ def shut_down_distributed() -> None:
     never does; left to interpreter teardown, gloo's worker threads can abort a finished run
     ('terminate called without an active exception', SIGABRT) and fail the job."""
     import torch.distributed as dist
-    if dist.is_available() and dist.is_initialized():
-        dist.barrier()
+    from mmengine.dist import barrier, is_distributed
+    if is_distributed():
+        barrier()
         dist.destroy_process_group()
