@@ -138,3 +138,34 @@ def test_detection_figure_tool(trained, repo_root, tmp_path):
     # ground truth + SNN panels, then one backbone and one neck spike map
     assert 'figure written to' in proc.stdout and '(2 images; spike maps of backbone.' in proc.stdout
     assert ', neck.' in proc.stdout
+
+
+def test_recall_breakdown_tool(trained, repo_root, config_file, tmp_path):
+    out = tmp_path / 'recall.md'
+    # the same detector as 'SNN' and as 'ANN twin': equal recalls, ratio 1 where defined
+    proc = run_on_checkpoint(trained, repo_root, 'tools/analysis_tools/recall_breakdown.py',
+                             ['--ann', config_file, trained_checkpoint(trained),
+                              '--num-images', '4', '--score-thr', '0.0', '--bins', '2',
+                              '--out', str(out)], ('model.', 'test_'))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    text = out.read_text()
+    root = trained['options']['test_dataloader.dataset.data_root']
+    coco = json.load(open(f'{root}annotations/instances_val.json'))
+    first = {img['id'] for img in coco['images'][:4]}
+    n_objects = sum(a['image_id'] in first for a in coco['annotations'])
+    assert f'{n_objects} objects' in text
+    assert '## size' in text and '## contrast' in text and '## background' in text
+    rows = [line for line in text.splitlines() if line.startswith('| [')]
+    assert len(rows) == 6  # two bins per attribute
+    counts = [int(r.split('|')[2]) for r in rows]
+    assert sum(counts[:2]) == sum(counts[2:4]) == sum(counts[4:]) == n_objects > 0
+    for r in rows:
+        cells = [c.strip() for c in r.split('|')[3:-1]]
+        assert cells[0] == cells[1] and cells[2] == cells[3]  # SNN == its copy
+        assert cells[4] in ('1.000', '–')
+    assert (tmp_path / 'recall.png').stat().st_size > 5000
+    assert 'table written to' in proc.stdout
+
+    proc = run_on_checkpoint(trained, repo_root, 'tools/analysis_tools/recall_breakdown.py',
+                             ['--iou-thr', '1.5', '--out', str(out)], ('model.', 'test_'))
+    assert proc.returncode != 0 and '--iou-thr must be in [0, 1], got 1.5' in proc.stderr
