@@ -18,6 +18,49 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
 
 
+def add_snn_ann_args(parser: argparse.ArgumentParser) -> None:
+    """``config``, ``checkpoint`` and ``--cfg-options`` of the spiking detector and ``--ann
+    CONFIG CHECKPOINT`` of its ANN twin (optional), for the tools that compare the two."""
+    parser.add_argument('config', help='spiking detector config')
+    parser.add_argument('checkpoint', help='spiking detector checkpoint')
+    parser.add_argument('--ann', nargs=2, metavar=('CONFIG', 'CHECKPOINT'),
+                        help='the ANN twin (its columns are left out when not given)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override keys of the SNN config')
+
+
+def check_snn_ann_files(args: argparse.Namespace) -> None:
+    """Exit with a message naming the argument when a file of :func:`add_snn_ann_args` is
+    missing."""
+    pairs = [('config', args.config), ('checkpoint', args.checkpoint)]
+    if args.ann:
+        pairs += [('--ann CONFIG', args.ann[0]), ('--ann CHECKPOINT', args.ann[1])]
+    for what, path in pairs:
+        if not osp.isfile(path):
+            raise SystemExit(f'error: {what}: {path!r} is not a file')
+
+
+def load_snn_ann(args: argparse.Namespace):
+    """The detectors of :func:`add_snn_ann_args` on the CPU through MMDetection's
+    ``init_detector`` (the SNN's config with ``args.cfg_options``) and the SNN config's test
+    dataset: ``(snn, ann or None, dataset)``; exits with a message when the test data is
+    missing."""
+    from mmdet.apis import init_detector
+    from mmdet.registry import DATASETS
+    from .config_checks import check_data_paths
+
+    cfg = Config.fromfile(args.config)
+    if getattr(args, 'cfg_options', None):
+        cfg.merge_from_dict(args.cfg_options)
+    snn = init_detector(cfg, args.checkpoint, device='cpu')
+    ann = init_detector(args.ann[0], args.ann[1], device='cpu') if args.ann else None
+    try:
+        check_data_paths(snn.cfg, splits=('test', ))
+    except FileNotFoundError as e:
+        raise SystemExit(f'error: {e}')
+    return snn, ann, DATASETS.build(snn.cfg.test_dataloader.dataset)
+
+
 def parse_with_common_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
     add_common_args(parser)
     args = parser.parse_args()

@@ -17,7 +17,6 @@ import os.path as osp
 
 import mmcv
 import torch
-from mmengine.config import Config, DictAction
 
 import mmdet_hoyer  # noqa: F401  (registers the plugin; torch>=2.6 checkpoint loading)
 from mmdet_hoyer.analysis import FeatureMapRecorder, spiking_layers
@@ -26,14 +25,12 @@ from mmdet_hoyer.analysis.detection_figure import (box_mask, default_spike_layer
                                                    named_spiking_layers,
                                                    object_selective_channel,
                                                    plot_detection_figure)
+from mmdet_hoyer.utils.cli import add_snn_ann_args, check_snn_ann_files, load_snn_ann
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description='ground truth | SNN | ANN | spike maps, per image')
-    p.add_argument('config', help='spiking detector config')
-    p.add_argument('checkpoint', help='spiking detector checkpoint')
-    p.add_argument('--ann', nargs=2, metavar=('CONFIG', 'CHECKPOINT'),
-                   help='the ANN twin (column left out when not given)')
+    add_snn_ann_args(p)
     p.add_argument('--num-images', type=int, default=4)
     p.add_argument('--indices', type=int, nargs='+', help='test-set indices (instead of the '
                    'first --num-images)')
@@ -41,18 +38,11 @@ def parse_args(argv=None):
     p.add_argument('--spike-layers', nargs='+', help='spiking layers to show (module names; '
                    'default: one backbone, one neck layer)')
     p.add_argument('--out', default='docs/results/demo_detections.png')
-    p.add_argument('--cfg-options', nargs='+', action=DictAction,
-                   help='override keys of the SNN config')
     return p.parse_args(argv)
 
 
 def _check_files(args) -> None:
-    pairs = [('config', args.config), ('checkpoint', args.checkpoint)]
-    if args.ann:
-        pairs += [('--ann CONFIG', args.ann[0]), ('--ann CHECKPOINT', args.ann[1])]
-    for what, path in pairs:
-        if not osp.isfile(path):
-            raise SystemExit(f'error: {what}: {path!r} is not a file')
+    check_snn_ann_files(args)
     if not 0.0 <= args.score_thr <= 1.0:
         raise SystemExit(f'error: --score-thr must be in [0, 1], got {args.score_thr}')
     if args.num_images < 1:
@@ -62,22 +52,12 @@ def _check_files(args) -> None:
 def main(argv=None) -> None:
     args = parse_args(argv)
     _check_files(args)
-    from mmdet.apis import inference_detector, init_detector
-    from mmdet.registry import DATASETS, VISUALIZERS
-    from mmdet_hoyer.utils import check_data_paths
+    from mmdet.apis import inference_detector
+    from mmdet.registry import VISUALIZERS
 
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    snn = init_detector(cfg, args.checkpoint, device='cpu')
+    snn, ann, dataset = load_snn_ann(args)
     if not spiking_layers(snn):
         raise SystemExit(f'error: {args.config} has no spiking layers (HoyerSpike)')
-    ann = init_detector(args.ann[0], args.ann[1], device='cpu') if args.ann else None
-    try:
-        check_data_paths(snn.cfg, splits=('test', ))
-    except FileNotFoundError as e:
-        raise SystemExit(f'error: {e}')
-    dataset = DATASETS.build(snn.cfg.test_dataloader.dataset)
     indices = args.indices or list(range(min(args.num_images, len(dataset))))
     bad = [i for i in indices if not 0 <= i < len(dataset)]
     if bad:

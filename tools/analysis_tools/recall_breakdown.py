@@ -21,11 +21,11 @@ from typing import Dict, List
 import mmcv
 import numpy as np
 import torch
-from mmengine.config import Config, DictAction
 
 import mmdet_hoyer  # noqa: F401  (registers the plugin; torch>=2.6 checkpoint loading)
 from mmdet_hoyer.analysis.recall_breakdown import (best_match, binned_mean, luminance,
                                                    object_contrast, quantile_edges)
+from mmdet_hoyer.utils.cli import add_snn_ann_args, check_snn_ann_files, load_snn_ann
 
 ATTRIBUTES = (('size', '√(w·h), px of the original image'),
               ('contrast', 'mean |L − background| of the 15 % most distinct pixels'),
@@ -34,28 +34,18 @@ ATTRIBUTES = (('size', '√(w·h), px of the original image'),
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description='recall per object size / contrast / background')
-    p.add_argument('config', help='spiking detector config')
-    p.add_argument('checkpoint', help='spiking detector checkpoint')
-    p.add_argument('--ann', nargs=2, metavar=('CONFIG', 'CHECKPOINT'),
-                   help='the ANN twin (its columns are left out when not given)')
+    add_snn_ann_args(p)
     p.add_argument('--score-thr', type=float, default=0.3, help='an object is found by a '
                    'prediction of its class with at least this score')
     p.add_argument('--iou-thr', type=float, default=0.5, help='... and at least this IoU')
     p.add_argument('--bins', type=int, default=4, help='quantile bins per attribute')
     p.add_argument('--num-images', type=int, help='the first N test images (default: all)')
     p.add_argument('--out', default='docs/research/recall_breakdown.md')
-    p.add_argument('--cfg-options', nargs='+', action=DictAction,
-                   help='override keys of the SNN config')
     return p.parse_args(argv)
 
 
 def _check_args(args) -> None:
-    pairs = [('config', args.config), ('checkpoint', args.checkpoint)]
-    if args.ann:
-        pairs += [('--ann CONFIG', args.ann[0]), ('--ann CHECKPOINT', args.ann[1])]
-    for what, path in pairs:
-        if not osp.isfile(path):
-            raise SystemExit(f'error: {what}: {path!r} is not a file')
+    check_snn_ann_files(args)
     for name in ('score_thr', 'iou_thr'):
         value = getattr(args, name)
         if not 0.0 <= value <= 1.0:
@@ -137,21 +127,10 @@ def plot(path: str, tables: Dict[str, Dict[str, List[Dict]]]) -> None:
 def main(argv=None) -> None:
     args = parse_args(argv)
     _check_args(args)
-    from mmdet.apis import inference_detector, init_detector
-    from mmdet.registry import DATASETS
-    from mmdet_hoyer.utils import check_data_paths
+    from mmdet.apis import inference_detector
 
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    models = {'SNN': init_detector(cfg, args.checkpoint, device='cpu')}
-    if args.ann:
-        models['ANN twin'] = init_detector(args.ann[0], args.ann[1], device='cpu')
-    try:
-        check_data_paths(models['SNN'].cfg, splits=('test', ))
-    except FileNotFoundError as e:
-        raise SystemExit(f'error: {e}')
-    dataset = DATASETS.build(models['SNN'].cfg.test_dataloader.dataset)
+    snn, ann, dataset = load_snn_ann(args)
+    models = {'SNN': snn} if ann is None else {'SNN': snn, 'ANN twin': ann}
     count = len(dataset) if args.num_images is None else min(args.num_images, len(dataset))
 
     objects = {attr: [] for attr, _ in ATTRIBUTES}
