@@ -50,7 +50,7 @@ def load_snn_ann(args: argparse.Namespace):
     from .config_checks import check_data_paths
 
     cfg = Config.fromfile(args.config)
-    if getattr(args, 'cfg_options', None):
+    if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     snn = init_detector(cfg, args.checkpoint, device='cpu')
     ann = init_detector(args.ann[0], args.ann[1], device='cpu') if args.ann else None

@@ -149,8 +149,7 @@ def main(argv=None) -> None:
             objects['contrast'].append(contrast)
             objects['background'].append(background)
         for name, model in models.items():
-            with torch.no_grad():
-                pred = inference_detector(model, info['img_path']).pred_instances
+            pred = inference_detector(model, info['img_path']).pred_instances  # no_grad inside
             scores, ious = best_match(gt_boxes, gt_labels, pred.bboxes, pred.scores,
                                       pred.labels, args.iou_thr)
             found = (ious >= args.iou_thr) & (scores >= args.score_thr)
