@@ -10,7 +10,11 @@ works without extra annotations:
   mean |L − b| over the 15 % of the box's pixels furthest from b, where L is the luminance
   (ITU-R 601: 0.299 R + 0.587 G + 0.114 B) and b the mean luminance of a ring of ``ring``
   pixels around the box;
-- ``background``: b.
+- ``background``: b;
+- ``edge``: the distance from the box to the nearest image edge, in the original image's
+  pixels (0 for a box that touches it): beyond the edge convolutions read zero padding and
+  YOLOv3's batches their padding, so a network that fires along that border can treat objects
+  there differently.
 
 The functions are pure (NumPy / tensors in, numbers out) so they are tested on hand-made cases;
 ``tools/analysis_tools/recall_breakdown.py`` runs detectors over a test set with them.
@@ -57,6 +61,15 @@ def object_contrast(lum: np.ndarray, box: Sequence[float], ring: int = 3,
     k = max(1, int(round(frac * dev.size)))
     contrast = float(np.sort(dev)[-k:].mean())
     return contrast, background
+
+
+def edge_distance(box: Sequence[float], width: float, height: float) -> float:
+    """Distance of ``box`` (x1, y1, x2, y2, pixels) from the nearest edge of a ``width`` x
+    ``height`` image: min(x1, y1, width − x2, height − y2), clamped at 0."""
+    if width <= 0 or height <= 0:
+        raise ValueError(f'edge_distance: the image size must be positive, got {width}x{height}')
+    x1, y1, x2, y2 = (float(v) for v in box)
+    return max(0.0, min(x1, y1, width - x2, height - y2))
 
 
 def best_match(gt_boxes: torch.Tensor, gt_labels: torch.Tensor, pred_boxes: torch.Tensor,

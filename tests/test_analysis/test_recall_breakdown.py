@@ -2,8 +2,9 @@ import numpy as np
 import pytest
 import torch
 
-from mmdet_hoyer.analysis.recall_breakdown import (best_match, binned_mean, luminance,
-                                                   object_contrast, quantile_edges)
+from mmdet_hoyer.analysis.recall_breakdown import (best_match, binned_mean, edge_distance,
+                                                   luminance, object_contrast,
+                                                   quantile_edges)
 
 
 def test_luminance_uses_bt601_weights_and_checks_the_shape():
@@ -36,6 +37,16 @@ def test_object_contrast_reads_the_ring_and_the_most_distinct_pixels():
         object_contrast(lum, (30, 30, 40, 40))
     with pytest.raises(ValueError, match=r'frac must be in \(0, 1\]'):
         object_contrast(lum, (8, 8, 12, 12), frac=0)
+
+
+def test_edge_distance_is_the_gap_to_the_nearest_image_edge():
+    assert edge_distance((10, 20, 30, 35), 100, 40) == 5.0  # bottom: 40 - 35
+    assert edge_distance((3, 20, 30, 25), 100, 40) == 3.0  # left
+    assert edge_distance((10, 10, 96, 20), 100, 40) == 4.0  # right
+    assert edge_distance((0, 10, 20, 20), 100, 40) == 0.0  # touching
+    assert edge_distance((-2, 10, 20, 20), 100, 40) == 0.0  # past the edge: clamped
+    with pytest.raises(ValueError, match='image size must be positive'):
+        edge_distance((0, 0, 1, 1), 0, 40)
 
 
 def test_best_match_takes_the_best_score_of_its_class_above_the_iou():

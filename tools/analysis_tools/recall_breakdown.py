@@ -23,17 +23,20 @@ import numpy as np
 import torch
 
 import mmdet_hoyer  # noqa: F401  (registers the plugin; torch>=2.6 checkpoint loading)
-from mmdet_hoyer.analysis.recall_breakdown import (best_match, binned_mean, luminance,
-                                                   object_contrast, quantile_edges)
+from mmdet_hoyer.analysis.recall_breakdown import (best_match, binned_mean, edge_distance,
+                                                   luminance, object_contrast,
+                                                   quantile_edges)
 from mmdet_hoyer.utils.cli import add_snn_ann_args, check_snn_ann_files, load_snn_ann
 
 ATTRIBUTES = (('size', '√(w·h), px of the original image'),
               ('contrast', 'mean |L − background| of the 15 % most distinct pixels'),
-              ('background', 'mean luminance of a 3-px ring around the box'))
+              ('background', 'mean luminance of a 3-px ring around the box'),
+              ('edge', 'distance from the box to the nearest image edge, px'))
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description='recall per object size / contrast / background')
+    p = argparse.ArgumentParser(
+        description='recall per object size / contrast / background / distance from the edge')
     add_snn_ann_args(p)
     p.add_argument('--score-thr', type=float, default=0.3, help='an object is found by a '
                    'prediction of its class with at least this score')
@@ -148,6 +151,7 @@ def main(argv=None) -> None:
             objects['size'].append(float(np.sqrt((box[2] - box[0]) * (box[3] - box[1]))))
             objects['contrast'].append(contrast)
             objects['background'].append(background)
+            objects['edge'].append(edge_distance(box, lum.shape[1], lum.shape[0]))
         for name, model in models.items():
             pred = inference_detector(model, info['img_path']).pred_instances  # no_grad inside
             scores, ious = best_match(gt_boxes, gt_labels, pred.bboxes, pred.scores,
