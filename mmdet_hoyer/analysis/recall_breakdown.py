@@ -74,26 +74,53 @@ def edge_distance(box: Sequence[float], width: float, height: float) -> float:
 
 def best_match(gt_boxes: torch.Tensor, gt_labels: torch.Tensor, pred_boxes: torch.Tensor,
                pred_scores: torch.Tensor, pred_labels: torch.Tensor,
-               iou_thr: float = 0.5) -> Tuple[torch.Tensor, torch.Tensor]:
+               iou_thr: float = 0.5) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """For each ground-truth box: the highest score among predictions of its label with IoU >=
-    ``iou_thr`` (0 when none), and the highest IoU of any prediction of its label (0 when
-    none). Boxes are (N, 4) x1, y1, x2, y2. Predictions may match several objects (no
-    one-to-one assignment: this asks whether the detector saw the object, not what COCO's
-    matching counts)."""
+    ``iou_thr`` (0 when none), the highest IoU of any prediction of its label (0 when none) and
+    the index of that best-IoU prediction (−1 when none overlaps). Boxes are (N, 4) x1, y1, x2,
+    y2. Predictions may match several objects (no one-to-one assignment: this asks whether the
+    detector saw the object, not what COCO's matching counts)."""
     from mmdet.structures.bbox import bbox_overlaps
 
     n = len(gt_boxes)
     scores, ious = torch.zeros(n), torch.zeros(n)
+    index = torch.full((n, ), -1, dtype=torch.long)
     if n == 0 or len(pred_boxes) == 0:
-        return scores, ious
+        return scores, ious, index
     overlaps = bbox_overlaps(gt_boxes.float(), pred_boxes.float())  # (n, m)
     same = gt_labels[:, None] == pred_labels[None, :]
     overlaps = torch.where(same, overlaps, torch.zeros_like(overlaps))
-    ious = overlaps.max(1).values
+    ious, index = overlaps.max(1)
+    index = torch.where(ious > 0, index, torch.full_like(index, -1))
     hit = overlaps >= iou_thr
     scores = torch.where(hit, pred_scores[None, :].float().expand_as(overlaps),
                          torch.zeros_like(overlaps)).max(1).values
-    return scores, ious
+    return scores, ious, index
+
+
+#: the columns of :func:`box_errors` (absolute values; no '|' so that they fit Markdown tables)
+BOX_ERRORS = ('Δx/w', 'Δy/h', 'ln wₚ/w', 'ln hₚ/h')
+
+
+def box_errors(gt_boxes: torch.Tensor, pred_boxes: torch.Tensor) -> torch.Tensor:
+    """Errors of predicted boxes against their objects, row by row ((N, 4) x1, y1, x2, y2 each):
+    the centre's offset in units of the object's width and height, and the log ratio of the
+    widths and of the heights (:data:`BOX_ERRORS`), all absolute. These are the quantities
+    YOLOv3 and SSD regress (offsets scaled by a size, log sizes), so a network that quantises
+    positions to its map's stride shows large centre errors on small objects, one that is
+    merely noisier shows the same ratio at every size."""
+    if gt_boxes.shape != pred_boxes.shape or gt_boxes.ndim != 2 or gt_boxes.shape[1] != 4:
+        raise ValueError(f'box_errors: needs two (N, 4) box tensors of one shape, got '
+                         f'{tuple(gt_boxes.shape)} and {tuple(pred_boxes.shape)}')
+    g, p = gt_boxes.double(), pred_boxes.double()
+    gw, gh = g[:, 2] - g[:, 0], g[:, 3] - g[:, 1]
+    pw, ph = p[:, 2] - p[:, 0], p[:, 3] - p[:, 1]
+    if len(g) and (bool((gw <= 0).any()) or bool((gh <= 0).any())
+                   or bool((pw <= 0).any()) or bool((ph <= 0).any())):
+        raise ValueError('box_errors: every box needs a positive width and height')
+    dx = ((p[:, 0] + p[:, 2]) - (g[:, 0] + g[:, 2])).abs() / 2 / gw
+    dy = ((p[:, 1] + p[:, 3]) - (g[:, 1] + g[:, 3])).abs() / 2 / gh
+    return torch.stack([dx, dy, (pw / gw).log().abs(), (ph / gh).log().abs()], 1).float()
 
 
 def binned_mean(values: Sequence[float], quantity: Sequence[float],

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from mmdet_hoyer.analysis.recall_breakdown import (best_match, binned_mean, edge_distance,
-                                                   luminance, object_contrast,
+from mmdet_hoyer.analysis.recall_breakdown import (best_match, binned_mean, box_errors,
+                                                   edge_distance, luminance, object_contrast,
                                                    quantile_edges)
 
 
@@ -59,13 +59,29 @@ def test_best_match_takes_the_best_score_of_its_class_above_the_iou():
                          [50., 50., 55., 60.]])  # IoU 0.5 with object 2 but label 1
     scores = torch.tensor([0.4, 0.9, 0.95, 0.7, 0.8])
     labels = torch.tensor([1, 1, 2, 2, 1])
-    best, ious = best_match(gt, gt_labels, pred, scores, labels, iou_thr=0.5)
+    best, ious, index = best_match(gt, gt_labels, pred, scores, labels, iou_thr=0.5)
     assert best.tolist() == pytest.approx([0.9, 0.7, 0.0])
     assert ious.tolist() == pytest.approx([1.0, 0.5, 0.0])
-    best, _ = best_match(gt, gt_labels, pred, scores, labels, iou_thr=0.95)
+    assert index.tolist() == [0, 3, -1]  # the best-IoU prediction of the class, not the best score
+    best, _, _ = best_match(gt, gt_labels, pred, scores, labels, iou_thr=0.95)
     assert best.tolist() == pytest.approx([0.4, 0.0, 0.0])
-    best, ious = best_match(gt, gt_labels, pred[:0], scores[:0], labels[:0])
-    assert best.tolist() == ious.tolist() == [0.0, 0.0, 0.0]
+    best, ious, index = best_match(gt, gt_labels, pred[:0], scores[:0], labels[:0])
+    assert best.tolist() == ious.tolist() == [0.0, 0.0, 0.0] and index.tolist() == [-1] * 3
+
+
+def test_box_errors_are_centre_offsets_per_size_and_log_size_ratios():
+    gt = torch.tensor([[10., 20., 30., 60.], [0., 0., 8., 8.]])
+    pred = torch.tensor([[12., 16., 32., 56.],  # shifted by (+2, -4): 2/20, 4/40; same size
+                         [0., 0., 16., 4.]])  # centre (+4, -2) -> 0.5, 0.25; w x2, h /2
+    err = box_errors(gt, pred)
+    assert err.dtype == torch.float32 and err.shape == (2, 4)
+    assert err[0].tolist() == pytest.approx([0.1, 0.1, 0.0, 0.0])
+    assert err[1].tolist() == pytest.approx([0.5, 0.25, np.log(2), np.log(2)])
+    assert box_errors(gt[:0], pred[:0]).shape == (0, 4)
+    with pytest.raises(ValueError, match=r'two \(N, 4\) box tensors of one shape'):
+        box_errors(gt, pred[:1])
+    with pytest.raises(ValueError, match='positive width and height'):
+        box_errors(gt, torch.tensor([[0., 0., 0., 5.], [0., 0., 1., 1.]]))
 
 
 def test_binned_mean_counts_and_averages_per_bin():

@@ -146,6 +146,7 @@ def test_recall_breakdown_tool(trained, repo_root, config_file, tmp_path):
     proc = run_on_checkpoint(trained, repo_root, 'tools/analysis_tools/recall_breakdown.py',
                              ['--ann', config_file, trained_checkpoint(trained),
                               '--num-images', '4', '--score-thr', '0.0', '--bins', '2',
+                              '--iou-thr', '0.1',  # the 2-epoch model boxes objects loosely
                               '--out', str(out)], ('model.', 'test_'))
     assert proc.returncode == 0, proc.stderr[-3000:]
     text = out.read_text()
@@ -154,8 +155,16 @@ def test_recall_breakdown_tool(trained, repo_root, config_file, tmp_path):
     first = {img['id'] for img in coco['images'][:4]}
     n_objects = sum(a['image_id'] in first for a in coco['annotations'])
     assert f'{n_objects} objects' in text
-    sections = {part.split(':')[0]: part for part in text.split('\n## ')[1:]}
+    sections = {part.splitlines()[0].split(':')[0]: part for part in text.split('\n## ')[1:]}
+    errors = sections.pop('box errors of the best-IoU prediction')
     assert sorted(sections) == ['background', 'contrast', 'edge', 'size']
+    # box errors: one row per detector and size bin, 'all' last; the copy has the same errors
+    err_rows = [line.split('|')[1:-1] for line in errors.splitlines() if line.startswith('| ')]
+    err_rows = [[c.strip() for c in r] for r in err_rows[1:]]  # after the header
+    assert all(len(r) == 7 for r in err_rows)  # size, detector, objects, 4 errors
+    assert err_rows[-2][0] == err_rows[-1][0] == 'all' and int(err_rows[-1][2]) > 0
+    assert [r[1] for r in err_rows[-2:]] == ['SNN', 'ANN twin']
+    assert err_rows[-2][2:] == err_rows[-1][2:]
     rows = []
     for part in sections.values():
         bins = [line for line in part.splitlines() if line.startswith('| [')]

@@ -10,7 +10,9 @@ config's test set. An object is found when a prediction of its class overlaps it
 ``--iou-thr`` at score >= ``--score-thr`` (:mod:`mmdet_hoyer.analysis.recall_breakdown`
 defines the attributes). Bins are quantiles of each attribute over the objects (equal counts),
 so the table adapts to any dataset. Writes a Markdown table (recall per bin, the count, the
-SNN/ANN ratio, the mean best IoU as a localisation figure) and a plot beside it (``.png``).
+SNN/ANN ratio, the mean best IoU as a localisation figure; then the box errors of the best-IoU
+prediction, centre offset and log size ratio, per size bin, on the objects every detector
+matches) and a plot beside it (``.png``).
 """
 import argparse
 import os
@@ -23,9 +25,9 @@ import numpy as np
 import torch
 
 import mmdet_hoyer  # noqa: F401  (registers the plugin; torch>=2.6 checkpoint loading)
-from mmdet_hoyer.analysis.recall_breakdown import (best_match, binned_mean, edge_distance,
-                                                   luminance, object_contrast,
-                                                   quantile_edges)
+from mmdet_hoyer.analysis.recall_breakdown import (BOX_ERRORS, best_match, binned_mean,
+                                                   box_errors, edge_distance, luminance,
+                                                   object_contrast, quantile_edges)
 from mmdet_hoyer.utils.cli import add_snn_ann_args, check_snn_ann_files, load_snn_ann
 
 ATTRIBUTES = (('size', '√(w·h), px of the original image'),
@@ -101,10 +103,47 @@ def write_table(path: str, command: str, objects: Dict[str, np.ndarray],
                 a, b = tables[attr][names[0]][i]['mean'], tables[attr][names[1]][i]['mean']
                 cells.append('–' if a is None or not b else f'{a / b:.3f}')
             lines.append('| ' + ' | '.join(cells) + ' |')
+    lines += box_error_lines(objects['size'], results, iou_thr, bins)
     os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
     with open(path, 'w') as f:
         f.write('\n'.join(lines) + '\n')
     return tables
+
+
+def box_error_lines(size: np.ndarray, results: Dict[str, Dict[str, np.ndarray]],
+                    iou_thr: float, bins: int) -> List[str]:
+    """Markdown section: mean box errors of each detector's best-IoU prediction per size bin,
+    on the objects that every detector matches with IoU >= ``iou_thr`` (the same objects for
+    each, so that a detector is not credited for the hard objects it misses)."""
+    names = list(results)
+    common = np.all([results[n]['iou'] >= iou_thr for n in names], axis=0)
+    lines = ['', '## box errors of the best-IoU prediction', '',
+             f'{int(common.sum())} objects that every detector matches with IoU ≥ {iou_thr}; '
+             'centre offset in units of the object\'s width / height, absolute log ratio of the '
+             'widths / heights. Size bins: quantiles of √(w·h) over these objects.', '',
+             '| size | detector | objects | ' + ' | '.join(BOX_ERRORS) + ' |',
+             '|---|---|---:|' + '---:|' * len(BOX_ERRORS)]
+    if not common.any():
+        return lines + ['| – | – | 0 |' + ' – |' * len(BOX_ERRORS)]
+    sel_size = size[common]
+    edges = quantile_edges(sel_size, bins)
+    spans = [(f'[{lo:.1f}, {hi:.1f}{"]" if i == len(edges) - 2 else ")"}', lo, hi,
+              i == len(edges) - 2) for i, (lo, hi) in enumerate(zip(edges[:-1], edges[1:]))]
+    spans.append(('all', -np.inf, np.inf, True))
+    means = {}
+    for label, lo, hi, last in spans:
+        in_bin = (sel_size >= lo) & ((sel_size <= hi) if last else (sel_size < hi))
+        for n in names:
+            err = results[n]['err'][common][in_bin]
+            means[label, n] = err.mean(0) if len(err) else None
+            cells = ['–'] * len(BOX_ERRORS) if means[label, n] is None else \
+                [f'{v:.3f}' for v in means[label, n]]
+            lines.append(f'| {label} | {n} | {int(in_bin.sum())} | ' + ' | '.join(cells) + ' |')
+    if len(names) == 2 and means['all', names[1]] is not None:
+        ratio = means['all', names[0]] / np.maximum(means['all', names[1]], 1e-12)
+        lines += ['', f'{names[0]}/{names[1]} error, all objects: ' + ', '.join(
+            f'{k} {r:.2f}' for k, r in zip(BOX_ERRORS, ratio))]
+    return lines
 
 
 def plot(path: str, tables: Dict[str, Dict[str, List[Dict]]]) -> None:
@@ -137,7 +176,7 @@ def main(argv=None) -> None:
     count = len(dataset) if args.num_images is None else min(args.num_images, len(dataset))
 
     objects = {attr: [] for attr, _ in ATTRIBUTES}
-    results = {n: dict(found=[], iou=[]) for n in models}
+    results = {n: dict(found=[], iou=[], err=[]) for n in models}
     for i in range(count):
         info = dataset.get_data_info(i)
         kept = [inst for inst in info['instances'] if not inst.get('ignore_flag', 0)]
@@ -154,11 +193,15 @@ def main(argv=None) -> None:
             objects['edge'].append(edge_distance(box, lum.shape[1], lum.shape[0]))
         for name, model in models.items():
             pred = inference_detector(model, info['img_path']).pred_instances  # no_grad inside
-            scores, ious = best_match(gt_boxes, gt_labels, pred.bboxes, pred.scores,
-                                      pred.labels, args.iou_thr)
+            scores, ious, index = best_match(gt_boxes, gt_labels, pred.bboxes, pred.scores,
+                                             pred.labels, args.iou_thr)
             found = (ious >= args.iou_thr) & (scores >= args.score_thr)
             results[name]['found'] += found.tolist()
             results[name]['iou'] += ious.tolist()
+            err = torch.full((len(gt_boxes), len(BOX_ERRORS)), float('nan'))
+            hit = index >= 0
+            err[hit] = box_errors(gt_boxes[hit], pred.bboxes[index[hit]].float().cpu())
+            results[name]['err'] += err.tolist()
     if not objects['size']:
         raise SystemExit(f'error: no ground-truth object in the first {count} test images')
     objects = {k: np.asarray(v) for k, v in objects.items()}
