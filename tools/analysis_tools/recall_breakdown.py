@@ -127,18 +127,23 @@ def box_error_lines(size: np.ndarray, results: Dict[str, Dict[str, np.ndarray]],
         return lines + ['| – | – | 0 |' + ' – |' * len(BOX_ERRORS)]
     sel_size = size[common]
     edges = quantile_edges(sel_size, bins)
-    spans = [(f'[{lo:.1f}, {hi:.1f}{"]" if i == len(edges) - 2 else ")"}', lo, hi,
-              i == len(edges) - 2) for i, (lo, hi) in enumerate(zip(edges[:-1], edges[1:]))]
-    spans.append(('all', -np.inf, np.inf, True))
+    all_edges = [float(sel_size.min()) - 1.0, float(sel_size.max()) + 1.0]
     means = {}
-    for label, lo, hi, last in spans:
-        in_bin = (sel_size >= lo) & ((sel_size <= hi) if last else (sel_size < hi))
-        for n in names:
-            err = results[n]['err'][common][in_bin]
-            means[label, n] = err.mean(0) if len(err) else None
-            cells = ['–'] * len(BOX_ERRORS) if means[label, n] is None else \
-                [f'{v:.3f}' for v in means[label, n]]
-            lines.append(f'| {label} | {n} | {int(in_bin.sum())} | ' + ' | '.join(cells) + ' |')
+    for label_edges, is_all in ((edges, False), (all_edges, True)):
+        # per error column, binned_mean gives each bin's count and mean (bin membership as in
+        # the recall tables)
+        per_model = {n: [binned_mean(sel_size, results[n]['err'][common][:, k], label_edges)
+                         for k in range(len(BOX_ERRORS))] for n in names}
+        for i in range(len(label_edges) - 1):
+            first = per_model[names[0]][0][i]
+            label = 'all' if is_all else \
+                f'[{first["lo"]:.1f}, {first["hi"]:.1f}{"]" if i == len(edges) - 2 else ")"}'
+            for n in names:
+                row = [per_model[n][k][i]['mean'] for k in range(len(BOX_ERRORS))]
+                means[label, n] = None if row[0] is None else np.asarray(row)
+                cells = ['–'] * len(BOX_ERRORS) if row[0] is None else \
+                    [f'{v:.3f}' for v in row]
+                lines.append(f'| {label} | {n} | {first["n"]} | ' + ' | '.join(cells) + ' |')
     if len(names) == 2 and means['all', names[1]] is not None:
         ratio = means['all', names[0]] / np.maximum(means['all', names[1]], 1e-12)
         lines += ['', f'{names[0]}/{names[1]} error, all objects: ' + ', '.join(
