@@ -91,7 +91,7 @@ def best_match(gt_boxes: torch.Tensor, gt_labels: torch.Tensor, pred_boxes: torc
     same = gt_labels[:, None] == pred_labels[None, :]
     overlaps = torch.where(same, overlaps, torch.zeros_like(overlaps))
     ious, index = overlaps.max(1)
-    index = torch.where(ious > 0, index, torch.full_like(index, -1))
+    index = index.masked_fill(ious <= 0, -1)
     hit = overlaps >= iou_thr
     scores = torch.where(hit, pred_scores[None, :].float().expand_as(overlaps),
                          torch.zeros_like(overlaps)).max(1).values
@@ -115,8 +115,7 @@ def box_errors(gt_boxes: torch.Tensor, pred_boxes: torch.Tensor) -> torch.Tensor
     g, p = gt_boxes.double(), pred_boxes.double()
     gw, gh = g[:, 2] - g[:, 0], g[:, 3] - g[:, 1]
     pw, ph = p[:, 2] - p[:, 0], p[:, 3] - p[:, 1]
-    if len(g) and (bool((gw <= 0).any()) or bool((gh <= 0).any())
-                   or bool((pw <= 0).any()) or bool((ph <= 0).any())):
+    if bool((torch.stack([gw, gh, pw, ph]) <= 0).any()):
         raise ValueError('box_errors: every box needs a positive width and height')
     dx = ((p[:, 0] + p[:, 2]) - (g[:, 0] + g[:, 2])).abs() / 2 / gw
     dy = ((p[:, 1] + p[:, 3]) - (g[:, 1] + g[:, 3])).abs() / 2 / gh

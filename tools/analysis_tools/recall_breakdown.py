@@ -66,6 +66,13 @@ def _cell(rows: List[Dict], i: int) -> str:
     return '–' if r is None else f'{r:.3f}'
 
 
+def _bin_label(rows: List[Dict], i: int) -> str:
+    """``[lo, hi)`` of bin ``i`` of :func:`binned_mean`'s rows (``]`` for the last, which holds
+    its upper edge)."""
+    r = rows[i]
+    return f'[{r["lo"]:.1f}, {r["hi"]:.1f}{"]" if i == len(rows) - 1 else ")"}'
+
+
 def write_table(path: str, command: str, objects: Dict[str, np.ndarray],
                 results: Dict[str, Dict[str, np.ndarray]], score_thr: float, iou_thr: float,
                 bins: int) -> Dict[str, Dict[str, List[Dict]]]:
@@ -95,8 +102,7 @@ def write_table(path: str, command: str, objects: Dict[str, np.ndarray],
                   '|' + '---|' + '---:|' * (1 + 2 * len(names) + (len(names) == 2))]
         first = tables[attr][names[0]]
         for i, row in enumerate(first):
-            cells = [f'[{row["lo"]:.1f}, {row["hi"]:.1f}{"]" if i == len(first) - 1 else ")"}',
-                     str(row['n'])]
+            cells = [_bin_label(first, i), str(row['n'])]
             cells += [_cell(tables[attr][n], i) for n in names]
             cells += [_cell(ious[n], i) for n in names]
             if len(names) == 2:
@@ -126,26 +132,23 @@ def box_error_lines(size: np.ndarray, results: Dict[str, Dict[str, np.ndarray]],
     if not common.any():
         return lines + ['| – | – | 0 |' + ' – |' * len(BOX_ERRORS)]
     sel_size = size[common]
+    errors = {n: results[n]['err'][common] for n in names}
     edges = quantile_edges(sel_size, bins)
-    all_edges = [float(sel_size.min()) - 1.0, float(sel_size.max()) + 1.0]
-    means = {}
-    for label_edges, is_all in ((edges, False), (all_edges, True)):
-        # per error column, binned_mean gives each bin's count and mean (bin membership as in
-        # the recall tables)
-        per_model = {n: [binned_mean(sel_size, results[n]['err'][common][:, k], label_edges)
-                         for k in range(len(BOX_ERRORS))] for n in names}
-        for i in range(len(label_edges) - 1):
-            first = per_model[names[0]][0][i]
-            label = 'all' if is_all else \
-                f'[{first["lo"]:.1f}, {first["hi"]:.1f}{"]" if i == len(edges) - 2 else ")"}'
-            for n in names:
-                row = [per_model[n][k][i]['mean'] for k in range(len(BOX_ERRORS))]
-                means[label, n] = None if row[0] is None else np.asarray(row)
-                cells = ['–'] * len(BOX_ERRORS) if row[0] is None else \
-                    [f'{v:.3f}' for v in row]
-                lines.append(f'| {label} | {n} | {first["n"]} | ' + ' | '.join(cells) + ' |')
-    if len(names) == 2 and means['all', names[1]] is not None:
-        ratio = means['all', names[0]] / np.maximum(means['all', names[1]], 1e-12)
+    # per detector and error column: each size bin's count and mean, binned as the recall tables
+    binned = {n: [binned_mean(sel_size, errors[n][:, k], edges) for k in range(len(BOX_ERRORS))]
+              for n in names}
+    for i, row in enumerate(binned[names[0]][0]):
+        for n in names:
+            means = [binned[n][k][i]['mean'] for k in range(len(BOX_ERRORS))]
+            cells = ['–' if m is None else f'{m:.3f}' for m in means]
+            lines.append(f'| {_bin_label(binned[names[0]][0], i)} | {n} | {row["n"]} | '
+                         + ' | '.join(cells) + ' |')
+    overall = {n: errors[n].mean(0) for n in names}
+    for n in names:
+        lines.append(f'| all | {n} | {len(sel_size)} | '
+                     + ' | '.join(f'{m:.3f}' for m in overall[n]) + ' |')
+    if len(names) == 2:
+        ratio = overall[names[0]] / np.maximum(overall[names[1]], 1e-12)
         lines += ['', f'{names[0]}/{names[1]} error, all objects: ' + ', '.join(
             f'{k} {r:.2f}' for k, r in zip(BOX_ERRORS, ratio))]
     return lines
