@@ -68,8 +68,9 @@ class HoyerVGG(BaseModule):
     VGG; the first conv receives the analog image (direct encoding, one time step), so all
     later convs see binary spikes. By default the convs of a stage after its first add their
     BN output to the previous neuron's membrane (``shortcut='membrane'``): the authors' plain
-    stack (``shortcut='none'``) does not learn from scratch in our measurements. The network has five stages, each ending with a 2×2 max
-    pool; stage ``i`` has stride ``2**(i+1)`` (strides 8/16/32 for ``out_indices=(2, 3, 4)``).
+    stack (``shortcut='none'``) does not learn from scratch in our measurements. The network
+    has five stages, each ending with a 2×2 max pool; stage ``i`` has stride ``2**(i+1)``
+    (strides 8/16/32 for ``out_indices=(2, 3, 4)``; ``tap_before_pool`` moves the taps).
 
     With ``act_cfg=dict(type='ReLU')`` it is the identical non-spiking network (the ANN twin).
 
@@ -107,6 +108,14 @@ class HoyerVGG(BaseModule):
             spikes; a membrane stream crossing the pool is average-pooled). Only ``'spikes'``
             is exactly expressible in NIR, which has no max pool of analog values
             (tools/deployment/export_nir.py). Same parameters either way.
+        tap_before_pool: read conv4_3 and conv5_3 *before* their pools, as SSD reads conv4_3:
+            stages 3 and 4 keep their resolution (conv4_3's spike map at stride 8, conv5_3's
+            at stride 16), pool4 pools conv4_3's spikes at conv5_1's input, and a sixth,
+            parameter-free stage (index 5) max-pools conv5_3's spikes to stride 32. With
+            ``out_indices=(3, 4, 5)`` a three-level neck reads, at strides 8/16/32, units
+            10/13/13 convs deep instead of 7/10/13 (``(2, 3, 4)`` without it). Same
+            parameters, same convs at the same resolutions; only where pool4 and pool5 sit
+            changes (docs/research/accuracy.md, hypothesis 17).
         init_cfg: MMEngine init config, run after the random init (Kaiming convs, unit BN,
             :func:`~.random_init.with_random_init`); None (default): random. Stage 2 loads a
             stage-1 checkpoint with ``dict(type='Pretrained', prefix='backbone.',
@@ -137,11 +146,16 @@ class HoyerVGG(BaseModule):
                  cross_stage_shortcut: bool = False,
                  widening_shortcut: bool = False,
                  pool_on: str = 'pre_activation',
+                 tap_before_pool: bool = False,
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(init_cfg=with_random_init(init_cfg))
         name = type(self).__name__
         if pool_on not in POOL_ON:
             raise ValueError(f'{name}: pool_on must be one of {POOL_ON}, got {pool_on!r}')
+        if not isinstance(tap_before_pool, bool):
+            raise ValueError(f'{name}: tap_before_pool must be True or False, got '
+                             f'{tap_before_pool!r}')
+        self.tap_before_pool = tap_before_pool
         self.pool_on = pool_on
         if depth not in self.arch_settings:
             raise KeyError(f'{name}: invalid depth {depth!r}; expected one of '
@@ -161,7 +175,15 @@ class HoyerVGG(BaseModule):
         self.branch_gamma = branch_gamma
         self.frozen_stages = frozen_stages
         self.norm_eval = norm_eval
-        self.stages = self._make_stages(in_channels, conv_cfg, norm_cfg, act_cfg, ceil_mode)
+        if tap_before_pool:
+            self.stages = self._make_stages(in_channels, conv_cfg, norm_cfg, act_cfg, ceil_mode,
+                                            pool_last=(True, True, True, False, False),
+                                            pool_first_input=(False, ) * 4 + (True, ))
+            # pool5: the OR of conv5_3's spikes (binary), no parameter
+            self.stages.append(nn.MaxPool2d(kernel_size=2, stride=2, ceil_mode=ceil_mode))
+            self.channels = self.channels + self.channels[-1:]
+        else:
+            self.stages = self._make_stages(in_channels, conv_cfg, norm_cfg, act_cfg, ceil_mode)
         if cross_stage_shortcut:
             self._link_stages()
         num_stages = len(self.stages)

@@ -197,3 +197,42 @@ def test_widening_shortcut_needs_the_cross_stage_shortcut():
         HoyerVGG(widening_shortcut=True)
     with pytest.raises(ValueError, match='widening_shortcut must be True or False'):
         HoyerVGG(cross_stage_shortcut=True, widening_shortcut='yes')
+
+
+@pytest.mark.parametrize('cross_stage_shortcut', [False, True])
+def test_tap_before_pool_reads_conv4_3_and_conv5_3_unpooled(cross_stage_shortcut):
+    """Hypothesis 17: conv4_3 at stride 8, conv5_3 at 16, pool5 of its spikes at 32."""
+    torch.manual_seed(0)
+    model = HoyerVGG(widen_factor=0.125, tap_before_pool=True, out_indices=(3, 4, 5),
+                     cross_stage_shortcut=cross_stage_shortcut)
+    model.init_weights()
+    model.eval()
+    seen = {}
+    model.stages[3][-1].act.register_forward_hook(lambda m, a, o: seen.setdefault('c4_3', o))
+    model.stages[4][-1].act.register_forward_hook(lambda m, a, o: seen.setdefault('c5_3', o))
+    convs = []
+    for m in model.modules():
+        if isinstance(m, torch.nn.Conv2d):
+            m.register_forward_pre_hook(lambda mod, args: convs.append(is_binary(args[0])))
+    c4, c5, p5 = model(torch.rand(2, 3, 64, 96))
+    assert [o.shape[-2:] for o in (c4, c5, p5)] == [(8, 12), (4, 6), (2, 3)]
+    assert model.out_channels == (64, 64, 64) == tuple(o.shape[1] for o in (c4, c5, p5))
+    assert all(is_binary(o) for o in (c4, c5, p5))
+    assert convs[0] is False and all(convs[1:]) and len(convs) == 13
+    # the taps are the neurons' own spike maps, un-pooled; pool5 is the OR of conv5_3's
+    assert torch.equal(c4, seen['c4_3']) and torch.equal(c5, seen['c5_3'])
+    assert torch.equal(p5, torch.nn.functional.max_pool2d(c5, 2))
+    # only the pools move: a checkpoint of the default layout loads, with the same tensors
+    plain = HoyerVGG(widen_factor=0.125, cross_stage_shortcut=cross_stage_shortcut)
+    model.load_state_dict(plain.state_dict())
+    assert not any(p.numel() for p in model.stages[5].parameters())
+
+
+def test_tap_before_pool_relu_twin_and_bad_value():
+    ann = HoyerVGG(widen_factor=0.125, tap_before_pool=True, out_indices=(3, 4, 5),
+                   act_cfg=dict(type='ReLU'))
+    assert not is_binary(ann(torch.rand(2, 3, 64, 64))[0])
+    with pytest.raises(ValueError, match='tap_before_pool must be True or False'):
+        HoyerVGG(tap_before_pool='yes')
+    with pytest.raises(ValueError, match=r'out_indices must be increasing stage indices in 0\.\.5'):
+        HoyerVGG(tap_before_pool=True, out_indices=(3, 6))
