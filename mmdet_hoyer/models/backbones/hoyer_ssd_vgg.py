@@ -8,7 +8,7 @@ from mmdet.registry import MODELS
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
 from ..layers.membrane_shortcut import (init_branch_gamma, membrane_forward, pad_stream,
                                         prepare_units, unit_width)
-from .hoyer_vgg import ConvPoolNormAct, HoyerVGG
+from .hoyer_vgg import UNPOOLED_CONV4_CONV5, ConvPoolNormAct, HoyerVGG
 
 
 class FCStage(nn.Sequential):
@@ -160,8 +160,7 @@ class HoyerSSDVGG(HoyerVGG):
         # conv4_3 and conv5_3 un-pooled; pool4 pools conv4_3's spikes in conv5_1's block, so
         # stages 0-4 have HoyerVGG's parameter names (a HoyerVGG checkpoint loads into them)
         stages = super()._make_stages(in_channels, conv_cfg, norm_cfg, act_cfg, ceil_mode,
-                                      pool_last=(True, True, True, False, False),
-                                      pool_first_input=(False, False, False, False, True))
+                                      **UNPOOLED_CONV4_CONV5)
         c5, fc = self.channels[4], self._width(self.fc_channels)
         stages.append(FCStage(
             nn.MaxPool2d(kernel_size=3, stride=1, padding=1),

@@ -16,6 +16,10 @@ from .random_init import with_random_init
 
 #: where a VGG unit's 2×2 max pool sits (``pool_on`` of :class:`HoyerVGG`)
 POOL_ON = ('pre_activation', 'spikes')
+#: the stage pools of SSD's VGG (``HoyerVGG._make_stages`` arguments): conv4_3 and conv5_3
+#: un-pooled, pool4 max-pools conv4_3's spikes at conv5_1's input (``tap_before_pool``)
+UNPOOLED_CONV4_CONV5 = dict(pool_last=(True, True, True, False, False),
+                            pool_first_input=(False, False, False, False, True))
 
 
 class ConvPoolNormAct(nn.Sequential):
@@ -177,8 +181,7 @@ class HoyerVGG(BaseModule):
         self.norm_eval = norm_eval
         if tap_before_pool:
             self.stages = self._make_stages(in_channels, conv_cfg, norm_cfg, act_cfg, ceil_mode,
-                                            pool_last=(True, True, True, False, False),
-                                            pool_first_input=(False, ) * 4 + (True, ))
+                                            **UNPOOLED_CONV4_CONV5)
             # pool5: the OR of conv5_3's spikes (binary), no parameter
             self.stages.append(nn.MaxPool2d(kernel_size=2, stride=2, ceil_mode=ceil_mode))
             self.channels = self.channels + self.channels[-1:]
