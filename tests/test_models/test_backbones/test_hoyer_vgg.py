@@ -222,7 +222,8 @@ def test_tap_before_pool_reads_conv4_3_and_conv5_3_unpooled(cross_stage_shortcut
     # the taps are the neurons' own spike maps, un-pooled; pool5 is the OR of conv5_3's
     assert torch.equal(c4, seen['c4_3']) and torch.equal(c5, seen['c5_3'])
     assert torch.equal(p5, torch.nn.functional.max_pool2d(c5, 2))
-    # only the pools move: a checkpoint of the default layout loads, with the same tensors
+    # only the pools move: a checkpoint of the default layout loads (strict), pool5 has no
+    # parameter
     plain = HoyerVGG(widen_factor=0.125, cross_stage_shortcut=cross_stage_shortcut)
     model.load_state_dict(plain.state_dict())
     assert not any(p.numel() for p in model.stages[5].parameters())
