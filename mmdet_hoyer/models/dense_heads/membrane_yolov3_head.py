@@ -6,10 +6,11 @@ from torch import Tensor
 from mmdet.models.dense_heads import YOLOV3Head
 from mmdet.registry import MODELS
 from ..layers.membrane_shortcut import pad_stream
+from .box_voting_mixin import BoxVotingMixin
 
 
 @MODELS.register_module()
-class MembraneYOLOV3Head(YOLOV3Head):
+class MembraneYOLOV3Head(BoxVotingMixin, YOLOV3Head):
     """MMDetection's ``YOLOV3Head`` reading the neck's membrane stream as well as its spikes.
 
     With a membrane read-out (``act_cfg=None``: each bridge is conv + BN, no neuron) the 1×1
@@ -20,6 +21,8 @@ class MembraneYOLOV3Head(YOLOV3Head):
     read-out): ``r_i = BN(conv3×3(o_i)) + pad(m_i)``. The bridge still reads spikes; the
     predictions read ``r_i``, analog as before (they are counted as MACs either way); no
     parameter is added.
+
+    ``test_cfg`` may hold ``box_voting`` (:class:`BoxVotingMixin`).
 
     Args: as ``YOLOV3Head``; ``act_cfg`` must be None (the read-out has no neuron to add to).
     """
