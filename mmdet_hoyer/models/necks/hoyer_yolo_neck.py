@@ -83,6 +83,11 @@ class HoyerYOLOV3Neck(YOLOV3Neck):
             (conv5's, the pre-activation of the spikes it emits) after the spike maps: a tuple
             of ``2·num_scales`` maps, for :class:`~mmdet_hoyer.models.dense_heads.
             MembraneYOLOV3Head`, whose read-out adds them.
+        backbone_skip: each level's output also carries the backbone map the level was built
+            from, concatenated after the neck's map (deepest first: ``[o_i, c_i]``), so the
+            head reads it through its one 3×3 bridge conv as the SSD's head reads conv4_3. The
+            head's ``in_channels`` become ``out_channels[i] + in_channels[i]``. With a spiking
+            backbone the concatenation is binary; no parameter is added to the neck.
     """
 
     def __init__(self,
@@ -96,6 +101,7 @@ class HoyerYOLOV3Neck(YOLOV3Neck):
                  branch_gamma: Optional[float] = 0.2,
                  top_down_shortcut: bool = False,
                  membrane_out: bool = False,
+                 backbone_skip: bool = False,
                  init_cfg: OptMultiConfig = None) -> None:
         for name, value in (('in_channels', in_channels), ('out_channels', out_channels)):
             if not isinstance(value, (list, tuple)) or len(value) != num_scales:
@@ -107,8 +113,15 @@ class HoyerYOLOV3Neck(YOLOV3Neck):
         check_shortcut_args('HoyerYOLOV3Neck', shortcut, branch_gamma)
         check_membrane_option('HoyerYOLOV3Neck', 'top_down_shortcut', top_down_shortcut, shortcut)
         check_membrane_option('HoyerYOLOV3Neck', 'membrane_out', membrane_out, shortcut)
+        if not isinstance(backbone_skip, bool):
+            raise ValueError(f'HoyerYOLOV3Neck: backbone_skip must be True or False, got '
+                             f'{backbone_skip!r}')
+        if backbone_skip and membrane_out:
+            raise ValueError('HoyerYOLOV3Neck: backbone_skip and membrane_out cannot be combined '
+                             '(MembraneYOLOV3Head reads exactly the neck\'s maps and membranes)')
         self.top_down_shortcut = top_down_shortcut
         self.membrane_out = membrane_out
+        self.backbone_skip = backbone_skip
         super().__init__(num_scales, list(in_channels), list(out_channels), conv_cfg=conv_cfg,
                          norm_cfg=norm_cfg, act_cfg=act_cfg, init_cfg=init_cfg)
         self.shortcut = shortcut
@@ -125,11 +138,19 @@ class HoyerYOLOV3Neck(YOLOV3Neck):
                           [getattr(self, f'conv{i}') for i in range(1, num_scales)])
 
     def forward(self, feats: Tuple[Tensor, ...]) -> Tuple[Tensor, ...]:
-        if not (self.top_down_shortcut or self.membrane_out):
-            return super().forward(feats)
         if len(feats) != self.num_scales:
             raise ValueError(f'HoyerYOLOV3Neck: expected {self.num_scales} feature maps, got '
                              f'{len(feats)}')
+        if self.top_down_shortcut or self.membrane_out:
+            outs = self._forward_streams(feats)
+        else:
+            outs = super().forward(feats)
+        if self.backbone_skip:  # the backbone's map of each level after the neck's
+            outs = tuple(torch.cat((o, c), 1) for o, c in zip(outs, reversed(feats)))
+        return outs
+
+    def _forward_streams(self, feats: Tuple[Tensor, ...]) -> Tuple[Tensor, ...]:
+        """The top-down membrane stream and/or the membranes after the spikes."""
         out, membrane = self.detect1(feats[-1], return_membrane=True)  # deepest first
         outs, membranes = [out], [membrane]
         for i, x in enumerate(reversed(feats[:-1])):

@@ -105,3 +105,28 @@ def test_top_down_shortcut_adds_the_upsampled_lateral_membrane_to_conv1():
         HoyerYOLOV3Neck(2, [16, 8], [8, 4], shortcut='none', top_down_shortcut=True)
     with pytest.raises(ValueError, match='top_down_shortcut must be True or False'):
         HoyerYOLOV3Neck(2, [16, 8], [8, 4], top_down_shortcut=1)
+
+
+@pytest.mark.parametrize('top_down', [False, True])
+def test_backbone_skip_appends_each_levels_backbone_map(top_down):
+    torch.manual_seed(0)
+    in_channels, out_channels = [16, 12, 8], [8, 6, 4]
+    skip = HoyerYOLOV3Neck(3, in_channels, out_channels, backbone_skip=True,
+                           top_down_shortcut=top_down)
+    plain = HoyerYOLOV3Neck(3, in_channels, out_channels, top_down_shortcut=top_down)
+    plain.load_state_dict(skip.state_dict())  # no parameter added
+    skip.eval()
+    plain.eval()
+    feats = tuple((torch.rand(2, c, s, s) > 0.7).float()
+                  for c, s in zip(in_channels[::-1], (16, 8, 4)))
+    outs, ref = skip(feats), plain(feats)
+    assert [o.shape[1] for o in outs] == [o + i for o, i in zip(out_channels, in_channels)]
+    for o, r, c in zip(outs, ref, reversed(feats)):  # deepest first: [neck's, backbone's]
+        assert torch.equal(o[:, :r.shape[1]], r) and torch.equal(o[:, r.shape[1]:], c)
+        assert ((o == 0) | (o == 1)).all()
+    with pytest.raises(ValueError, match='backbone_skip must be True or False'):
+        HoyerYOLOV3Neck(3, in_channels, out_channels, backbone_skip=1)
+    with pytest.raises(ValueError, match='backbone_skip and membrane_out cannot be combined'):
+        HoyerYOLOV3Neck(3, in_channels, out_channels, backbone_skip=True, membrane_out=True)
+    with pytest.raises(ValueError, match='expected 3 feature maps, got 2'):
+        skip(feats[:2])
