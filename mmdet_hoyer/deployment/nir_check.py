@@ -10,8 +10,10 @@ compared with PyTorch's pools the same way.
 
 Operations are counted on the graph as a chip would execute them: for every ``Conv2d`` node
 and every edge into it, a binary source (an ``IF`` node, a binary host input) costs its
-non-zero values × the node's fan-out (MACs per input element) accumulates, an analog source
-its elements × fan-out MACs. Grouped by the PyTorch layer each node came from, they are set
+non-zero values × the node's fan-out (MACs per input element) accumulates; the analog sources
+(NIR sums a node's input edges) make one dense input, whose elements × fan-out MACs count once
+(a conv split per input, as a bridge conv reading a concatenation, feeds its next conv two
+analog edges). Grouped by the PyTorch layer each node came from, they are set
 beside ``spike_stats.py``'s count (MACs × input firing rate) on the same images, with
 PyTorch's spiking layers forced to the consumer's spikes (a spike that flips at a threshold tie
 would otherwise change both counts apart, and every later layer's with it); the graph's
@@ -125,13 +127,16 @@ def graph_operations(export: NIRExport, values: Dict[str, Tensor], num_images: i
         bucket = layers if meta['role'] == 'conv' else extra
         row = bucket.setdefault(meta['torch_module'] if meta['role'] == 'conv' else name,
                                 dict(acs=0.0, macs=0.0, dense_macs=0.0, role=meta['role']))
+        analog = False
         for src in ins[name]:
             x = values[src]
             fan_out = macs / x[0].numel()  # MACs per input element
             if binary[src]:
                 row['acs'] += float(torch.count_nonzero(x)) / num_images * fan_out
             else:
-                row['macs'] += macs
+                analog = True
+        if analog:  # the analog edges sum into one dense input: its MACs once
+            row['macs'] += macs
         row['dense_macs'] += macs
     total = lambda rows, k: sum(r[k] for r in rows.values())  # noqa: E731
     return dict(layers=layers, extra=extra,
