@@ -39,6 +39,20 @@ def loader_options(data_root: str) -> dict:
                                ('dataset.data_root', data_root + '/'))}
 
 
+def yolov3_widths(model_cfg, w: float) -> dict:
+    """Neck and head channels of a demo YOLOv3 layout at ``w`` of VGG16's widths: with
+    ``tap_before_pool`` every level reads a conv5-wide map (conv4_3, conv5_3, pool5), else
+    conv3_3 at stride 8; with ``backbone_skip`` the head reads the neck's map and the backbone's."""
+    neck_in = ([int(512 * w)] * 3 if model_cfg.backbone.get('tap_before_pool', False)
+               else [int(512 * w), int(512 * w), int(256 * w)])
+    neck_out = [int(512 * w), int(256 * w), int(128 * w)]
+    head_in = ([o + i for o, i in zip(neck_out, neck_in)]
+               if model_cfg.neck.get('backbone_skip', False) else neck_out)
+    return {'model.neck.in_channels': neck_in, 'model.neck.out_channels': neck_out,
+            'model.bbox_head.in_channels': head_in,
+            'model.bbox_head.out_channels': [int(1024 * w), int(512 * w), int(256 * w)]}
+
+
 def shrink_demo_detector(cfg, w: float) -> None:
     """In place: a demo SSD or YOLOv3 config at ``w`` of the full VGG16 widths (backbone, neck
     and head agree); YOLOv3 keeps every candidate box (``conf_thr`` 0)."""
@@ -48,10 +62,7 @@ def shrink_demo_detector(cfg, w: float) -> None:
         cfg.model.neck.in_channels, cfg.model.neck.out_channels = levels[:2], levels
         cfg.model.bbox_head.in_channels = levels
     else:
-        cfg.model.neck.in_channels = [int(512 * w), int(512 * w), int(256 * w)]
-        cfg.model.neck.out_channels = [int(512 * w), int(256 * w), int(128 * w)]
-        cfg.model.bbox_head.in_channels = cfg.model.neck.out_channels
-        cfg.model.bbox_head.out_channels = [int(1024 * w), int(512 * w), int(256 * w)]
+        cfg.merge_from_dict(yolov3_widths(cfg.model, w))
         cfg.model.test_cfg.conf_thr = 0.0
 
 
@@ -63,10 +74,8 @@ def tiny_options(data_root: str, work_dir: str, backbone_ckpt: str) -> dict:
         'work_dir': work_dir,
         'model.backbone.widen_factor': w,
         'model.backbone.init_cfg.checkpoint': backbone_ckpt,
-        'model.neck.in_channels': [int(512 * w), int(512 * w), int(256 * w)],
-        'model.neck.out_channels': [int(512 * w), int(256 * w), int(128 * w)],
-        'model.bbox_head.in_channels': [int(512 * w), int(256 * w), int(128 * w)],
-        'model.bbox_head.out_channels': [int(1024 * w), int(512 * w), int(256 * w)],
+        **yolov3_widths(Config.fromfile(f'{REPO}/configs/demo/yolov3_hoyer_vgg_digits.py').model,
+                        w),
         # an untrained detector scores below the default thresholds: keep every box so NMS
         # and the metric run on real predictions
         'model.test_cfg.score_thr': 0.0,

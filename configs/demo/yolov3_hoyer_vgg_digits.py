@@ -4,6 +4,11 @@
 # docs/research/spike_warmup.md), 128 px input, 10 classes; the demo data and schedule of
 # configs/_base_/. Stage 2 of the demo: the backbone starts from stage 1
 # (cls_hoyer_vgg16_digits.py), as the authors' detectors start from a spiking backbone.
+# The head reads each level's backbone map past the neck (docs/research/accuracy.md, hypothesis
+# 24: SNN +0.035 mAP, twin +0.012): the neck reads conv4_3 and conv5_3 before their pools
+# (strides 8/16/32 from units 10/13/13 convs deep, as the SSD reads conv4_3) and each level
+# hands the head its own spike map followed by the backbone's, which the head's one 3x3 bridge
+# conv reads. Binary maps only: every spiking conv still reads 0/1.
 _base_ = ['../yolov3_hoyer_vgg.py', '../_base_/datasets/digits_coco.py',
           '../_base_/schedules/digits_20e.py']
 
@@ -14,12 +19,16 @@ w, wh = 0.25, 0.5  # widen factors of the backbone; of the neck and head
 model = dict(
     # stage 1's normalisation ([0, 255] -> [0, 1], RGB; cls_hoyer_vgg16_digits.py)
     data_preprocessor=dict(mean=[0, 0, 0], std=[255., 255., 255.]),
-    backbone=dict(widen_factor=w, init_cfg=dict(checkpoint=pretrained)),
-    neck=dict(in_channels=[int(512 * w), int(512 * w), int(256 * w)],
-              out_channels=[int(512 * wh), int(256 * wh), int(128 * wh)]),
+    backbone=dict(widen_factor=w, init_cfg=dict(checkpoint=pretrained),
+                  tap_before_pool=True, out_indices=(3, 4, 5)),
+    neck=dict(in_channels=[int(512 * w)] * 3,
+              out_channels=[int(512 * wh), int(256 * wh), int(128 * wh)],
+              backbone_skip=True),
     bbox_head=dict(
         num_classes=10,
-        in_channels=[int(512 * wh), int(256 * wh), int(128 * wh)],
+        # the neck's maps followed by the backbone's (backbone_skip)
+        in_channels=[int(512 * wh) + int(512 * w), int(256 * wh) + int(512 * w),
+                     int(128 * wh) + int(512 * w)],
         out_channels=[int(1024 * wh), int(512 * wh), int(256 * wh)],
         # digits are 13-44 px high (5-37 px wide) after resizing to 128 px
         anchor_generator=dict(base_sizes=[[(26, 38), (30, 44), (36, 50)],

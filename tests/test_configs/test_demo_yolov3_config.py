@@ -43,7 +43,10 @@ def test_demo_trains_from_scratch_and_the_anneal_is_an_option(repo_root):
     assert 'SpikeWarmupHook' not in [h['type'] for h in cfg.custom_hooks]
     cfg.model.backbone.init_cfg = None
     model = MODELS.build(cfg.model)
-    assert all(isinstance(s, MembraneShortcutStage) for s in model.backbone.stages)
+    convs, pool5 = model.backbone.stages[:5], model.backbone.stages[5:]
+    assert all(isinstance(s, MembraneShortcutStage) for s in convs)
+    # tap_before_pool: a sixth stage max-pools conv5_3's spikes, without parameters
+    assert len(pool5) == 1 and not list(pool5.parameters())
     assert all(isinstance(getattr(model.neck, f'detect{i}'), MembraneDetectionBlock)
                for i in (1, 2, 3))
     anneal = Config.fromfile(f'{repo_root}/configs/demo/yolov3_hoyer_vgg_anneal_digits.py')
@@ -89,3 +92,38 @@ def test_head_reads_out_the_bridge_membrane(repo_root):
         assert torch.equal(x, bn_out) and (x < 0).any() and not ((x == 0) | (x == 1)).all()
     ann = Config.fromfile(f'{repo_root}/configs/demo/yolov3_relu_vgg_digits.py')
     assert ann.model.bbox_head.act_cfg == dict(type='ReLU')
+
+
+def test_demo_head_reads_the_backbone_past_the_neck(repo_root):
+    """The demo YOLOv3 (hypothesis 24): the neck reads conv4_3 / conv5_3 before their pools at
+    strides 8 / 16 / 32, each level hands the head its own binary map followed by the
+    backbone's, and the head's bridges are built for those widths. The twin is the same network
+    with ReLU: every conv and BN has the same shape."""
+    import torch
+
+    def build(name):
+        cfg = Config.fromfile(f'{repo_root}/configs/demo/{name}')
+        cfg.model.backbone.init_cfg = None
+        return MODELS.build(cfg.model).eval()
+
+    snn = build('yolov3_hoyer_vgg_digits.py')
+    assert snn.backbone.tap_before_pool and snn.neck.backbone_skip
+    x = torch.rand(1, 3, 128, 128)
+    with torch.no_grad():
+        body = snn.backbone(x)
+        feats = snn.neck(body)
+        assert [f.shape[-1] for f in body] == [16, 8, 4]  # strides 8, 16, 32
+        assert all(((f == 0) | (f == 1)).all() for f in feats)
+        for f, b, bridge in zip(feats, body[::-1], snn.bbox_head.convs_bridge):
+            assert f.shape[1] == bridge.conv.in_channels
+            assert torch.equal(f[:, -b.shape[1]:], b)  # the backbone map comes last
+        snn.bbox_head(feats)  # the bridges accept the concatenation
+    ann = build('yolov3_relu_vgg_digits.py')
+    assert Config.fromfile(f'{repo_root}/configs/demo/yolov3_relu_vgg_digits.py'
+                           ).model.backbone.act_cfg == dict(type='ReLU')
+
+    snn_shapes = {k: tuple(v.shape) for k, v in snn.state_dict().items()}
+    ann_shapes = {k: tuple(v.shape) for k, v in ann.state_dict().items()}
+    # the twin is the SNN less its neurons' buffers (threshold, running extremum)
+    neuron = ('.threshold', '.running_extremum')
+    assert ann_shapes == {k: v for k, v in snn_shapes.items() if not k.endswith(neuron)}

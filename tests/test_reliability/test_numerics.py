@@ -72,15 +72,12 @@ AUTOCAST = [
 def test_autocast_training_step_of_the_spiking_yolov3(repo_root, device, dtype):
     from mmengine.config import Config
     from mmdet.testing import demo_mm_inputs
+
+    from conftest import shrink_demo_detector
     from types import SimpleNamespace
     cfg = Config.fromfile(f'{repo_root}/configs/demo/yolov3_hoyer_vgg_digits.py')
     cfg.model.backbone.init_cfg = None
-    cfg.model.backbone.widen_factor = 0.125
-    w = 0.125
-    cfg.model.neck.in_channels = [int(512 * w), int(512 * w), int(256 * w)]
-    cfg.model.neck.out_channels = [int(512 * w), int(256 * w), int(128 * w)]
-    cfg.model.bbox_head.in_channels = cfg.model.neck.out_channels
-    cfg.model.bbox_head.out_channels = [int(1024 * w), int(512 * w), int(256 * w)]
+    shrink_demo_detector(cfg, 0.125)
     model = MODELS.build(cfg.model)
     model.init_weights()
     model.to(device)

@@ -9,17 +9,14 @@ from mmdet.testing import demo_mm_inputs
 from mmdet_hoyer.engine.hooks import HoyerRegularizerHook
 from mmdet_hoyer.models.layers import HoyerSpike
 
+from conftest import shrink_demo_detector
+
 
 def tiny_yolo_cfg(repo_root, ann=False):
     name = 'yolov3_relu_vgg_digits.py' if ann else 'yolov3_hoyer_vgg_digits.py'
     cfg = Config.fromfile(f'{repo_root}/configs/demo/{name}')
-    w = 0.125
-    cfg.model.backbone.widen_factor = w
     cfg.model.backbone.init_cfg = None  # no pretrained demo backbone in unit tests
-    cfg.model.neck.in_channels = [int(512 * w), int(512 * w), int(256 * w)]
-    cfg.model.neck.out_channels = [int(512 * w), int(256 * w), int(128 * w)]
-    cfg.model.bbox_head.in_channels = cfg.model.neck.out_channels
-    cfg.model.bbox_head.out_channels = [int(1024 * w), int(512 * w), int(256 * w)]
+    shrink_demo_detector(cfg, 0.125)
     return cfg
 
 
