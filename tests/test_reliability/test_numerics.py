@@ -70,11 +70,12 @@ AUTOCAST = [
 
 @pytest.mark.parametrize('device,dtype', AUTOCAST)
 def test_autocast_training_step_of_the_spiking_yolov3(repo_root, device, dtype):
+    from types import SimpleNamespace
+
     from mmengine.config import Config
     from mmdet.testing import demo_mm_inputs
 
     from conftest import shrink_demo_detector
-    from types import SimpleNamespace
     cfg = Config.fromfile(f'{repo_root}/configs/demo/yolov3_hoyer_vgg_digits.py')
     cfg.model.backbone.init_cfg = None
     shrink_demo_detector(cfg, 0.125)
