@@ -15,6 +15,7 @@ from typing import Callable, Dict, List, Sequence, Tuple
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .layer_hooks import LayerHookRecorder
@@ -39,12 +40,23 @@ def centre_cells(boxes: Tensor, feat_hw: Tuple[int, int], input_hw: Tuple[int, i
     return rows, cols
 
 
-def centre_features(feat: Tensor, boxes: Tensor, input_hw: Tuple[int, int]) -> Tensor:
-    """``(N, C)`` features of one image's ``(C, H, W)`` map at the cells of its ``N`` boxes."""
+def centre_features(feat: Tensor, boxes: Tensor, input_hw: Tuple[int, int],
+                    window: int = 1) -> Tensor:
+    """``(N, C·window²)`` features of one image's ``(C, H, W)`` map at the cells of its ``N``
+    boxes: the centre cell's vector (``window=1``), or the ``window × window`` cells around it
+    (odd ``window``; cells past the map's edge are zeros), row-major, each cell's ``C`` values
+    together — what one ``window × window`` conv at that cell reads."""
     if feat.ndim != 3:
         raise ValueError(f'centre_features: feat must be (C, H, W), got {tuple(feat.shape)}')
+    if window < 1 or window % 2 != 1:
+        raise ValueError(f'centre_features: window must be an odd integer >= 1, got {window!r}')
     rows, cols = centre_cells(boxes.to(feat.device), feat.shape[-2:], input_hw)
-    return feat[:, rows, cols].T
+    if window == 1:
+        return feat[:, rows, cols].T
+    p = window // 2
+    padded = F.pad(feat, (p, p, p, p))
+    return torch.cat([padded[:, rows + dy, cols + dx].T
+                      for dy in range(window) for dx in range(window)], dim=1)
 
 
 def centre_box_targets(boxes: Tensor, feat_hw: Tuple[int, int], input_hw: Tuple[int, int]

@@ -25,6 +25,25 @@ def test_centre_cells_and_features_pick_the_cell_of_each_centre():
         centre_features(feat[None], boxes, (64, 96))
 
 
+def test_window_features_are_the_cells_a_conv_at_the_centre_reads():
+    # 2 x 4 x 6 map; centres in cells (0, 1) (top edge: its upper row is padding) and (3, 5)
+    # (the corner: five of its nine cells are padding)
+    boxes = torch.tensor([[16., 0., 32., 16.], [90., 60., 100., 66.]])
+    feat = torch.arange(1, 2 * 4 * 6 + 1, dtype=torch.float32).reshape(2, 4, 6)
+    out = centre_features(feat, boxes, (64, 96), window=3)
+    assert out.shape == (2, 2 * 9)
+    padded = torch.nn.functional.pad(feat, (1, 1, 1, 1))
+    for n, (r, c) in enumerate([(0, 1), (3, 5)]):
+        # the same window, unfolded as a 3x3 conv sees it: cell by cell, each cell's channels
+        expected = padded[:, r:r + 3, c:c + 3].permute(1, 2, 0).reshape(-1)
+        assert out[n].tolist() == expected.tolist()
+    assert out[0, :3 * 2].eq(0).all() and out[1, -2:].eq(0).all()  # rows / columns past the edge
+    assert out[:, 4 * 2:5 * 2].tolist() == centre_features(feat, boxes, (64, 96)).tolist()
+    for bad in (0, 2):
+        with pytest.raises(ValueError, match='window must be an odd integer'):
+            centre_features(feat, boxes, (64, 96), window=bad)
+
+
 def test_box_targets_are_in_the_frame_of_the_centre_cell():
     # 64 x 96 input, stride-16 map: centre (24, 8) is in cell (0, 1) at offset (0.5, 0.5);
     # (95, 63) in the last cell (3, 5) at (0.9375, 0.9375); sizes 16 x 16 and 10 x 6 px

@@ -158,3 +158,18 @@ def test_centre_probe_tool_on_the_trained_checkpoint(trained, repo_root, tmp_pat
     proc = run_on_checkpoint(trained, repo_root, 'tools/analysis_tools/centre_probe.py',
                              ['--layers', 'nek'], prefixes)
     assert proc.returncode != 0 and "['nek'] are not modules" in proc.stderr
+    proc = run_on_checkpoint(trained, repo_root, 'tools/analysis_tools/centre_probe.py',
+                             ['--window', '2'], prefixes)
+    assert proc.returncode != 0 and '--window must be an odd integer' in proc.stderr
+    # 3x3 windows (what the head's 3x3 bridge reads), the maps' channel counts unchanged
+    out3 = tmp_path / 'probe3.md'
+    proc = run_on_checkpoint(trained, repo_root, 'tools/analysis_tools/centre_probe.py',
+                             ['--num-train', '24', '--num-val', '8', '--layers', 'neck',
+                              '--window', '3', '--alpha', '100', '--out', str(out3)], prefixes)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    with open(tmp_path / 'probe3.json') as f:
+        windowed = json.load(f)
+    assert (windowed['window'], windowed['alpha']) == (3, 100)
+    assert ([(r['map'], r['channels']) for r in windowed['maps']]
+            == [(r['map'], r['channels']) for r in result['maps'] if r['map'].startswith('neck')])
+    assert '3x3 cells at each centre, ridge alpha 100' in out3.read_text()

@@ -1,7 +1,8 @@
 """Linear class probe on a detector's feature maps at the ground-truth box centres.
 
     python tools/analysis_tools/centre_probe.py CONFIG CHECKPOINT [--num-train 400]
-        [--num-val 200] [--layers backbone neck bbox_head.convs_bridge.0 ...] [--out FILE.md]
+        [--num-val 200] [--layers backbone neck bbox_head.convs_bridge.0 ...] [--window 1]
+        [--alpha 10] [--out FILE.md]
 
 For each recorded map (default: backbone and neck outputs, and the head's bridge convs when
 the head has them) it collects the feature vector of the cell holding each box centre on the
@@ -10,7 +11,9 @@ resize so they are in input pixels), fits a logistic regression on the training 
 prints its validation accuracy (chance: 1/num_classes). It shows where a detector keeps — or
 loses — the information its class predictions need (mmdet_hoyer/analysis/centre_probe.py).
 Beside it, the box probe's validation R² of the centre offset inside the cell and of the log
-box size (ridge regressions on the same vectors; the localisation counterpart).
+box size (ridge regressions on the same vectors; the localisation counterpart). ``--window 3``
+probes the 3x3 cells around each centre (what a 3x3 conv there reads) instead of the centre
+cell; raise ``--alpha`` (the ridge strength) with it.
 """
 import argparse
 import copy
@@ -39,6 +42,12 @@ def parse_args():
     p.add_argument('--num-val', type=int, default=200, help='validation images to score on')
     p.add_argument('--layers', nargs='+', help='module names whose output maps to probe '
                    '(default: backbone, neck and the head bridge convs)')
+    p.add_argument('--window', type=int, default=1,
+                   help='probe the k x k cells around each centre (odd k; default 1: the '
+                   'centre cell), e.g. 3: what a 3x3 conv at the centre reads')
+    p.add_argument('--alpha', type=float, default=10.0,
+                   help='ridge strength of the box probe on standardised features (default 10; '
+                   'raise it with --window, whose vectors are k^2 times longer)')
     p.add_argument('--out', help='also write the table (markdown) and a .json beside it')
     p.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config keys')
     return p.parse_args()
@@ -64,7 +73,7 @@ def probe_loader(cfg, split: str):
 
 
 @torch.no_grad()
-def collect(model, loader, recorder, num_images):
+def collect(model, loader, recorder, num_images, window=1):
     feats, boxes_t, labels, seen = defaultdict(list), defaultdict(list), [], 0
     for batch in loader:
         data = model.data_preprocessor(batch, False)
@@ -77,7 +86,8 @@ def collect(model, loader, recorder, num_images):
             if len(boxes) == 0:
                 continue
             for name, m in recorder.maps.items():
-                feats[name].append(centre_features(m[i].float(), boxes, input_hw).cpu())
+                feats[name].append(
+                    centre_features(m[i].float(), boxes, input_hw, window).cpu())
                 boxes_t[name].append(
                     centre_box_targets(boxes.float().cpu(), m.shape[-2:], input_hw))
             labels.append(sample.gt_instances.labels.cpu())
@@ -95,6 +105,10 @@ def main():
     args = parse_args()
     if args.num_train < 1 or args.num_val < 1:
         raise SystemExit('error: --num-train and --num-val must be >= 1')
+    if args.window < 1 or args.window % 2 != 1:
+        raise SystemExit(f'error: --window must be an odd integer >= 1, got {args.window}')
+    if args.alpha <= 0:
+        raise SystemExit(f'error: --alpha must be > 0, got {args.alpha}')
     cfg, model = load_trained_model(args.config, args.checkpoint, args.cfg_options,
                                     splits=('train', 'test'))
     model.eval()
@@ -104,9 +118,9 @@ def main():
         raise SystemExit(f'error: {e}')
     with FeatureMapRecorder(layers) as rec:
         train_x, train_y, train_t = collect(model, probe_loader(cfg, 'train'), rec,
-                                            args.num_train)
+                                            args.num_train, args.window)
         val_loader = probe_loader(cfg, 'test')
-        val_x, val_y, val_t = collect(model, val_loader, rec, args.num_val)
+        val_x, val_y, val_t = collect(model, val_loader, rec, args.num_val, args.window)
     # chance level from the dataset's classes (any detector, with or without a bbox_head)
     num_classes = len(val_loader.dataset.metainfo['classes'])
     rows = []
@@ -114,15 +128,16 @@ def main():
         acc = linear_probe_accuracy(train_x[name], train_y, val_x[name], val_y)
         values = np.concatenate([train_x[name].ravel(), val_x[name].ravel()])
         offset_r2 = linear_probe_r2(train_x[name], train_t[name][:, :2], val_x[name],
-                                    val_t[name][:, :2])
+                                    val_t[name][:, :2], args.alpha)
         size_r2 = linear_probe_r2(train_x[name], train_t[name][:, 2:], val_x[name],
-                                  val_t[name][:, 2:])
-        rows.append(dict(map=name, channels=int(train_x[name].shape[1]), accuracy=acc,
+                                  val_t[name][:, 2:], args.alpha)
+        rows.append(dict(map=name, channels=int(train_x[name].shape[1]) // args.window ** 2, accuracy=acc,
                          offset_r2=offset_r2, size_r2=size_r2,
                          mean_activation=float(val_x[name].mean()),
                          binary=bool(np.isin(values, (0., 1.)).all())))
     lines = [f'Linear class probe at box centres: {len(train_y)} train / {len(val_y)} val boxes, '
-             f'chance {1 / num_classes:.3f} ({args.checkpoint})', '',
+             f'chance {1 / num_classes:.3f}, {args.window}x{args.window} cells at each centre, '
+             f'ridge alpha {args.alpha:g} ({args.checkpoint})', '',
              '| map | channels | values | val accuracy | box offset R² | box size R² '
              '| mean value at centres |',
              '|---|---|---|---|---|---|---|']
@@ -136,7 +151,8 @@ def main():
         with open(osp.splitext(args.out)[0] + '.json', 'w') as f:
             json.dump(dict(checkpoint=args.checkpoint, config=args.config,
                            num_train_boxes=len(train_y), num_val_boxes=len(val_y),
-                           chance=1 / num_classes, maps=rows), f, indent=1)
+                           chance=1 / num_classes, window=args.window,
+                           alpha=args.alpha, maps=rows), f, indent=1)
 
 
 if __name__ == '__main__':
