@@ -127,3 +127,22 @@ def test_demo_head_reads_the_backbone_past_the_neck(repo_root):
     # the twin is the SNN less its neurons' buffers (threshold, running extremum)
     neuron = ('.threshold', '.running_extremum')
     assert ann_shapes == {k: v for k, v in snn_shapes.items() if not k.endswith(neuron)}
+
+
+def test_40_epoch_configs_change_the_budget_and_nothing_else(repo_root):
+    """The *_40e_* configs (the budget of the rows closest to the accuracy goals) are their 20-
+    epoch configs with the epochs and the cosine's end at 40: same network, data, optimiser,
+    hooks and evaluator, SNN and twin alike."""
+    for net in ('hoyer', 'relu'):
+        for data in ('digits', 'digits-voc'):
+            base = Config.fromfile(f'{repo_root}/configs/demo/yolov3_{net}_vgg_{data}.py')
+            long = Config.fromfile(f'{repo_root}/configs/demo/yolov3_{net}_vgg_40e_{data}.py')
+            assert (base.train_cfg.max_epochs, long.train_cfg.max_epochs) == (20, 40)
+            assert [s['end'] for s in long.param_scheduler] == [200, 40]  # warm-up in iterations
+            assert [s['end'] for s in base.param_scheduler] == [200, 20]
+            long.train_cfg.max_epochs = 20
+            long.param_scheduler[1]['end'] = 20
+            for key in ('model', 'train_cfg', 'param_scheduler', 'optim_wrapper',
+                        'train_dataloader', 'test_dataloader', 'test_evaluator', 'custom_hooks',
+                        'default_hooks'):
+                assert long.get(key) == base.get(key), (net, data, key)
