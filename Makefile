@@ -9,7 +9,7 @@ WORK      := work_dirs
 FIGURE    ?= $(WORK)/demo_snn/detections.png
 
 .PHONY: setup demo demo-ann demo-data demo-pretrain demo-pretrain-ann demo-table demo-stats \
-	demo-ssd demo-ssd-ann demo-voc demo-voc-ann demo-distill demo-figure test clean-demo
+	demo-ssd demo-ssd-ann demo-voc demo-voc-ann demo-distill demo-40e demo-figure test clean-demo
 
 ## set up .venv (torch, mmcv built once and cached in ~/.cache/mmdet-hoyer, mmdet, this package)
 setup:
@@ -65,6 +65,15 @@ demo-voc-ann: demo-pretrain-ann
 	$(call train_test,configs/demo/yolov3_relu_vgg_digits-voc.py,$(WORK)/demo_voc_yolov3_ann)
 	$(call train_test,configs/demo/ssd160_relu_vgg_digits-voc.py,$(WORK)/demo_voc_ssd_ann)
 
+## the YOLOv3 pair over 40 epochs (~2x `make demo` + `make demo-ann`): the budget of the rows
+## closest to the accuracy goals (docs/research/accuracy.md, hypothesis 25)
+demo-40e: demo-pretrain demo-pretrain-ann
+	$(call train_test,configs/demo/yolov3_hoyer_vgg_40e_digits.py,$(WORK)/demo_40e_snn)
+	$(call train_test,configs/demo/yolov3_relu_vgg_40e_digits.py,$(WORK)/demo_40e_ann)
+	$(PY) tools/analysis_tools/spike_stats.py configs/demo/yolov3_hoyer_vgg_40e_digits.py \
+		$$(cat $(WORK)/demo_40e_snn/last_checkpoint) --num-images 200 --out-dir $(WORK)/demo_40e_snn/spike_stats
+	$(PY) tools/analysis_tools/results_table.py $(WORK)/demo_40e_snn $(WORK)/demo_40e_ann
+
 # train CONFIG into WORK_DIR, then evaluate its last checkpoint (metrics: WORK_DIR/test_metrics.json)
 define train_test
 	$(PY) tools/train.py $(1) --work-dir $(2)
@@ -93,4 +102,4 @@ test: setup
 
 clean-demo:
 	rm -rf $(WORK)/demo_snn $(WORK)/demo_ann $(WORK)/demo_snn_cls $(WORK)/demo_ann_cls \
-		$(WORK)/demo_ssd_* $(WORK)/demo_voc_*
+		$(WORK)/demo_ssd_* $(WORK)/demo_voc_* $(WORK)/demo_40e_*
