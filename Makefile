@@ -9,7 +9,7 @@ WORK      := work_dirs
 FIGURE    ?= $(WORK)/demo_snn/detections.png
 
 .PHONY: setup demo demo-ann demo-data demo-pretrain demo-pretrain-ann demo-table demo-stats \
-	demo-ssd demo-ssd-ann demo-voc demo-voc-ann demo-distill demo-40e demo-figure test clean-demo
+	demo-ssd demo-ssd-ann demo-voc demo-voc-ann demo-distill demo-40e demo-pretrain-w05 demo-w05 demo-figure test clean-demo
 
 ## set up .venv (torch, mmcv built once and cached in ~/.cache/mmdet-hoyer, mmdet, this package)
 setup:
@@ -74,6 +74,22 @@ demo-40e: demo-pretrain demo-pretrain-ann
 		$$(cat $(WORK)/demo_40e_snn/last_checkpoint) --num-images 200 --out-dir $(WORK)/demo_40e_snn/spike_stats
 	$(PY) tools/analysis_tools/results_table.py $(WORK)/demo_40e_snn $(WORK)/demo_40e_ann
 
+## stage 1 at half VGG16's width (the demo's is a quarter), SNN and ANN (~8 min each)
+demo-pretrain-w05: demo-data
+	@test -f $(WORK)/demo_snn_cls_w05/iter_800.pth || \
+		$(PY) tools/train.py configs/demo/cls_hoyer_vgg16_w05_digits.py --work-dir $(WORK)/demo_snn_cls_w05
+	@test -f $(WORK)/demo_ann_cls_w05/iter_800.pth || \
+		$(PY) tools/train.py configs/demo/cls_relu_vgg16_w05_digits.py --work-dir $(WORK)/demo_ann_cls_w05
+
+## the YOLOv3 pair with the backbone at half width, 20 epochs (~2.3x `make demo` + `make demo-ann`;
+## docs/research/accuracy.md, hypothesis 28)
+demo-w05: demo-pretrain-w05
+	$(call train_test,configs/demo/yolov3_hoyer_vgg_w05_digits.py,$(WORK)/demo_w05_snn)
+	$(call train_test,configs/demo/yolov3_relu_vgg_w05_digits.py,$(WORK)/demo_w05_ann)
+	$(PY) tools/analysis_tools/spike_stats.py configs/demo/yolov3_hoyer_vgg_w05_digits.py \
+		$$(cat $(WORK)/demo_w05_snn/last_checkpoint) --num-images 200 --out-dir $(WORK)/demo_w05_snn/spike_stats
+	$(PY) tools/analysis_tools/results_table.py $(WORK)/demo_w05_snn $(WORK)/demo_w05_ann
+
 # train CONFIG into WORK_DIR, then evaluate its last checkpoint (metrics: WORK_DIR/test_metrics.json)
 define train_test
 	$(PY) tools/train.py $(1) --work-dir $(2)
@@ -102,4 +118,5 @@ test: setup
 
 clean-demo:
 	rm -rf $(WORK)/demo_snn $(WORK)/demo_ann $(WORK)/demo_snn_cls $(WORK)/demo_ann_cls \
-		$(WORK)/demo_ssd_* $(WORK)/demo_voc_* $(WORK)/demo_40e_*
+		$(WORK)/demo_ssd_* $(WORK)/demo_voc_* $(WORK)/demo_40e_* $(WORK)/demo_w05_* \
+		$(WORK)/demo_snn_cls_w05 $(WORK)/demo_ann_cls_w05

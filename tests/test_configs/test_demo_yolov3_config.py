@@ -1,5 +1,6 @@
 """The demo YOLOv3 configs: train batches of the test size (its time budget on 2 CPU cores
 rests on it); from-scratch default and the anneal option."""
+import pytest
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 
@@ -94,33 +95,40 @@ def test_head_reads_out_the_bridge_membrane(repo_root):
     assert ann.model.bbox_head.act_cfg == dict(type='ReLU')
 
 
-def test_demo_head_reads_the_backbone_past_the_neck(repo_root):
-    """The demo YOLOv3 (hypothesis 24): the neck reads conv4_3 / conv5_3 before their pools at
-    strides 8 / 16 / 32, each level hands the head its own binary map followed by the
-    backbone's, and the head's bridges are built for those widths. The twin is the same network
-    with ReLU: every conv and BN has the same shape."""
+@pytest.mark.parametrize('width', ['', '_w05'])
+def test_demo_head_reads_the_backbone_past_the_neck(repo_root, width):
+    """The demo YOLOv3 (hypothesis 24) and its half-width backbone variant (hypothesis 28): the
+    neck reads conv4_3 / conv5_3 before their pools at strides 8 / 16 / 32, each level hands the
+    head its own binary map followed by the backbone's, and the head's bridges are built for
+    those widths. The twin is the same network with ReLU: every conv and BN has the same
+    shape."""
     import torch
 
     def build(name):
+        """The config, its stage-1 checkpoint and the model built without loading it."""
         cfg = Config.fromfile(f'{repo_root}/configs/demo/{name}')
+        stage1 = cfg.model.backbone.init_cfg.checkpoint
         cfg.model.backbone.init_cfg = None
-        return MODELS.build(cfg.model).eval()
+        return cfg, stage1, MODELS.build(cfg.model).eval()
 
-    snn = build('yolov3_hoyer_vgg_digits.py')
+    cfg, snn_stage1, snn = build(f'yolov3_hoyer_vgg{width}_digits.py')
     assert snn.backbone.tap_before_pool and snn.neck.backbone_skip
     x = torch.rand(1, 3, 128, 128)
     with torch.no_grad():
         body = snn.backbone(x)
         feats = snn.neck(body)
         assert [f.shape[-1] for f in body] == [16, 8, 4]  # strides 8, 16, 32
+        assert [b.shape[1] for b in body] == [int(512 * cfg.model.backbone.widen_factor)] * 3
         assert all(((f == 0) | (f == 1)).all() for f in feats)
         for f, b, bridge in zip(feats, body[::-1], snn.bbox_head.convs_bridge):
             assert f.shape[1] == bridge.conv.in_channels
             assert torch.equal(f[:, -b.shape[1]:], b)  # the backbone map comes last
         snn.bbox_head(feats)  # the bridges accept the concatenation
-    ann = build('yolov3_relu_vgg_digits.py')
-    assert Config.fromfile(f'{repo_root}/configs/demo/yolov3_relu_vgg_digits.py'
-                           ).model.backbone.act_cfg == dict(type='ReLU')
+    ann_cfg, ann_stage1, ann = build(f'yolov3_relu_vgg{width}_digits.py')
+    assert ann_cfg.model.backbone.act_cfg == dict(type='ReLU')
+    # each network starts from its own stage 1, at its width
+    assert [snn_stage1, ann_stage1] == [f'work_dirs/demo_{n}_cls{width}/iter_800.pth'
+                                        for n in ('snn', 'ann')]
 
     snn_shapes = {k: tuple(v.shape) for k, v in snn.state_dict().items()}
     ann_shapes = {k: tuple(v.shape) for k, v in ann.state_dict().items()}
