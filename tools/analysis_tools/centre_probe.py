@@ -131,7 +131,8 @@ def main():
                                     val_t[name][:, :2], args.alpha)
         size_r2 = linear_probe_r2(train_x[name], train_t[name][:, 2:], val_x[name],
                                   val_t[name][:, 2:], args.alpha)
-        rows.append(dict(map=name, channels=int(train_x[name].shape[1]) // args.window ** 2, accuracy=acc,
+        channels = int(train_x[name].shape[1]) // args.window ** 2
+        rows.append(dict(map=name, channels=channels, accuracy=acc,
                          offset_r2=offset_r2, size_r2=size_r2,
                          mean_activation=float(val_x[name].mean()),
                          binary=bool(np.isin(values, (0., 1.)).all())))
