@@ -154,3 +154,23 @@ def test_40_epoch_configs_change_the_budget_and_nothing_else(repo_root):
                         'train_dataloader', 'test_dataloader', 'test_evaluator', 'custom_hooks',
                         'default_hooks'):
                 assert long.get(key) == base.get(key), (net, data, key)
+
+
+@pytest.mark.parametrize('width', ['', '_w05'])
+def test_voc_copies_change_the_data_and_nothing_else(repo_root, width):
+    """The *_digits-voc configs are their COCO-format configs on the VOC-layout copy of the
+    digits: same network, schedule, optimiser and hooks, SNN and twin alike; the two widths read
+    the same VOC data and score it with the same VOCMetric (11-point)."""
+    voc_data = set()
+    for net in ('hoyer', 'relu'):
+        coco = Config.fromfile(f'{repo_root}/configs/demo/yolov3_{net}_vgg{width}_digits.py')
+        voc = Config.fromfile(f'{repo_root}/configs/demo/yolov3_{net}_vgg{width}_digits-voc.py')
+        for key in ('model', 'train_cfg', 'param_scheduler', 'optim_wrapper', 'custom_hooks',
+                    'default_hooks', 'randomness'):
+            assert voc.get(key) == coco.get(key), (net, key)
+        assert voc.train_dataloader.dataset.type == 'VOCDataset'
+        assert voc.train_dataloader.dataset.pipeline == coco.train_dataloader.dataset.pipeline
+        assert voc.test_dataloader.dataset.pipeline == coco.test_dataloader.dataset.pipeline
+        assert voc.test_evaluator[0] == dict(type='VOCMetric', metric='mAP', eval_mode='11points')
+        voc_data.add(repr((voc.train_dataloader, voc.test_dataloader, voc.test_evaluator)))
+    assert len(voc_data) == 1  # SNN and twin: the same data and metric

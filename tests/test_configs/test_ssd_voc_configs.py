@@ -15,7 +15,8 @@ PAIRS = [('ssd300_hoyer_vgg', 'ssd300_relu_vgg'),
          ('yolov3_hoyer_vgg_voc0712', 'yolov3_relu_vgg_voc0712'),
          ('demo/ssd160_hoyer_vgg_digits', 'demo/ssd160_relu_vgg_digits'),
          ('demo/ssd160_hoyer_vgg_digits-voc', 'demo/ssd160_relu_vgg_digits-voc'),
-         ('demo/yolov3_hoyer_vgg_digits-voc', 'demo/yolov3_relu_vgg_digits-voc')]
+         ('demo/yolov3_hoyer_vgg_digits-voc', 'demo/yolov3_relu_vgg_digits-voc'),
+         ('demo/yolov3_hoyer_vgg_w05_digits-voc', 'demo/yolov3_relu_vgg_w05_digits-voc')]
 
 
 def shapes(model):
