@@ -1,4 +1,5 @@
-# ANN twin of yolov3_hoyer_vgg_w05_digits-voc.py: yolov3_relu_vgg_w05_digits.py on the VOC-layout copy.
+# ANN twin of yolov3_hoyer_vgg_w05_digits-voc.py: yolov3_relu_vgg_w05_digits.py on the
+# VOC-layout copy.
 _base_ = ['./yolov3_relu_vgg_w05_digits.py', '../_base_/datasets/digits_voc.py']
 train_dataloader = dict(dataset=dict(_base_.digits_voc_train, pipeline=_base_.train_pipeline))
 val_dataloader = test_dataloader = dict(
