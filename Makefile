@@ -9,7 +9,7 @@ WORK      := work_dirs
 FIGURE    ?= $(WORK)/demo_snn/detections.png
 
 .PHONY: setup demo demo-ann demo-data demo-pretrain demo-pretrain-ann demo-table demo-stats \
-	demo-ssd demo-ssd-ann demo-voc demo-voc-ann demo-distill demo-40e demo-pretrain-w05 demo-w05 demo-w05-voc demo-figure test clean-demo
+	demo-ssd demo-ssd-ann demo-voc demo-voc-ann demo-distill demo-40e demo-ssd-40e demo-pretrain-w05 demo-w05 demo-w05-voc demo-figure test clean-demo
 
 ## set up .venv (torch, mmcv built once and cached in ~/.cache/mmdet-hoyer, mmdet, this package)
 setup:
@@ -68,7 +68,11 @@ demo-voc-ann: demo-pretrain-ann
 ## the YOLOv3 pair over 40 epochs (~2x `make demo` + `make demo-ann`): the budget of the rows
 ## closest to the accuracy goals (docs/research/accuracy.md, hypothesis 25)
 demo-40e: demo-pretrain demo-pretrain-ann
-	$(call yolov3_pair,40e_digits,40e)
+	$(call snn_ann_pair,yolov3,40e_digits,40e)
+
+## the SSD pair over 40 epochs: the budget at which its COCO goals hold (hypothesis 14)
+demo-ssd-40e: demo-pretrain demo-pretrain-ann
+	$(call snn_ann_pair,ssd160,40e_digits,ssd_40e)
 
 ## stage 1 at half VGG16's width (the demo's is a quarter), SNN and ANN (~8 min each)
 demo-pretrain-w05: demo-data
@@ -80,11 +84,11 @@ demo-pretrain-w05: demo-data
 ## the YOLOv3 pair with the backbone at half width, 20 epochs (~2.3x `make demo` + `make demo-ann`;
 ## docs/research/accuracy.md, hypothesis 28)
 demo-w05: demo-pretrain-w05
-	$(call yolov3_pair,w05_digits,w05)
+	$(call snn_ann_pair,yolov3,w05_digits,w05)
 
 ## the same pair on the VOC-layout copy of the demo set (VOCMetric, 11-point)
 demo-w05-voc: demo-pretrain-w05
-	$(call yolov3_pair,w05_digits-voc,w05_voc)
+	$(call snn_ann_pair,yolov3,w05_digits-voc,w05_voc)
 
 # train CONFIG into WORK_DIR, then evaluate its last checkpoint (metrics: WORK_DIR/test_metrics.json)
 define train_test
@@ -92,14 +96,14 @@ define train_test
 	$(PY) tools/test.py $(1) $$(cat $(2)/last_checkpoint) --work-dir $(2)
 endef
 
-# the demo YOLOv3 variant configs/demo/yolov3_{hoyer,relu}_vgg_$(1).py: SNN and twin trained and
-# evaluated into work_dirs/demo_$(2)_{snn,ann}, the SNN's spike statistics, the table
-define yolov3_pair
-	$(call train_test,configs/demo/yolov3_hoyer_vgg_$(1).py,$(WORK)/demo_$(2)_snn)
-	$(call train_test,configs/demo/yolov3_relu_vgg_$(1).py,$(WORK)/demo_$(2)_ann)
-	$(PY) tools/analysis_tools/spike_stats.py configs/demo/yolov3_hoyer_vgg_$(1).py \
-		$$(cat $(WORK)/demo_$(2)_snn/last_checkpoint) --num-images 200 --out-dir $(WORK)/demo_$(2)_snn/spike_stats
-	$(PY) tools/analysis_tools/results_table.py $(WORK)/demo_$(2)_snn $(WORK)/demo_$(2)_ann
+# the demo pair configs/demo/$(1)_{hoyer,relu}_vgg_$(2).py: SNN and twin trained and evaluated
+# into work_dirs/demo_$(3)_{snn,ann}, the SNN's spike statistics, the table
+define snn_ann_pair
+	$(call train_test,configs/demo/$(1)_hoyer_vgg_$(2).py,$(WORK)/demo_$(3)_snn)
+	$(call train_test,configs/demo/$(1)_relu_vgg_$(2).py,$(WORK)/demo_$(3)_ann)
+	$(PY) tools/analysis_tools/spike_stats.py configs/demo/$(1)_hoyer_vgg_$(2).py \
+		$$(cat $(WORK)/demo_$(3)_snn/last_checkpoint) --num-images 200 --out-dir $(WORK)/demo_$(3)_snn/spike_stats
+	$(PY) tools/analysis_tools/results_table.py $(WORK)/demo_$(3)_snn $(WORK)/demo_$(3)_ann
 endef
 
 ## firing rates, thresholds, membrane histograms and energy of the demo SNN (200 val images)

@@ -1,5 +1,6 @@
-"""The demo YOLOv3 configs: train batches of the test size (its time budget on 2 CPU cores
-rests on it); from-scratch default and the anneal option."""
+"""The demo YOLOv3 configs (and the demo SSD's 40-epoch copy): train batches of the test size
+(its time budget on 2 CPU cores rests on it); from-scratch default and the anneal option; the
+skip at both widths; the 40-epoch and VOC copies."""
 import pytest
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
@@ -137,23 +138,23 @@ def test_demo_head_reads_the_backbone_past_the_neck(repo_root, width):
     assert ann_shapes == {k: v for k, v in snn_shapes.items() if not k.endswith(neuron)}
 
 
-def test_40_epoch_configs_change_the_budget_and_nothing_else(repo_root):
-    """The *_40e_* configs (the budget of the rows closest to the accuracy goals) are their 20-
-    epoch configs with the epochs and the cosine's end at 40: same network, data, optimiser,
-    hooks and evaluator, SNN and twin alike."""
-    for net in ('hoyer', 'relu'):
-        for data in ('digits', 'digits-voc'):
-            base = Config.fromfile(f'{repo_root}/configs/demo/yolov3_{net}_vgg_{data}.py')
-            long = Config.fromfile(f'{repo_root}/configs/demo/yolov3_{net}_vgg_40e_{data}.py')
-            assert (base.train_cfg.max_epochs, long.train_cfg.max_epochs) == (20, 40)
-            assert [s['end'] for s in long.param_scheduler] == [200, 40]  # warm-up in iterations
-            assert [s['end'] for s in base.param_scheduler] == [200, 20]
-            long.train_cfg.max_epochs = 20
-            long.param_scheduler[1]['end'] = 20
-            for key in ('model', 'train_cfg', 'param_scheduler', 'optim_wrapper',
-                        'train_dataloader', 'test_dataloader', 'test_evaluator', 'custom_hooks',
-                        'default_hooks'):
-                assert long.get(key) == base.get(key), (net, data, key)
+@pytest.mark.parametrize('net', ['hoyer', 'relu'])
+@pytest.mark.parametrize('detector,data', [('yolov3', 'digits'), ('yolov3', 'digits-voc'),
+                                           ('ssd160', 'digits')])
+def test_40_epoch_configs_change_the_budget_and_nothing_else(repo_root, detector, data, net):
+    """The *_40e_* configs (the budget of the rows closest to the accuracy goals; the SSD's COCO
+    goals hold there) are their 20-epoch configs with the epochs and the cosine's end at 40:
+    same network, data, optimiser, hooks and evaluator, SNN and twin alike."""
+    base = Config.fromfile(f'{repo_root}/configs/demo/{detector}_{net}_vgg_{data}.py')
+    long = Config.fromfile(f'{repo_root}/configs/demo/{detector}_{net}_vgg_40e_{data}.py')
+    assert (base.train_cfg.max_epochs, long.train_cfg.max_epochs) == (20, 40)
+    assert [s['end'] for s in long.param_scheduler] == [200, 40]  # warm-up in iterations
+    assert [s['end'] for s in base.param_scheduler] == [200, 20]
+    long.train_cfg.max_epochs = 20
+    long.param_scheduler[1]['end'] = 20
+    for key in ('model', 'train_cfg', 'param_scheduler', 'optim_wrapper', 'train_dataloader',
+                'test_dataloader', 'test_evaluator', 'custom_hooks', 'default_hooks'):
+        assert long.get(key) == base.get(key), key
 
 
 @pytest.mark.parametrize('width', ['', '_w05'])
