@@ -9,7 +9,8 @@ WORK      := work_dirs
 FIGURE    ?= $(WORK)/demo_snn/detections.png
 
 .PHONY: setup demo demo-ann demo-data demo-pretrain demo-pretrain-ann demo-table demo-stats \
-	demo-ssd demo-ssd-ann demo-voc demo-voc-ann demo-distill demo-40e demo-ssd-40e demo-pretrain-w05 demo-w05 demo-w05-voc demo-figure test clean-demo
+	demo-ssd demo-ssd-ann demo-voc demo-voc-ann demo-distill demo-40e demo-ssd-40e demo-pretrain-w05 demo-w05 demo-w05-voc demo-figure \
+	demo-events-data demo-events demo-events-ann test clean-demo
 
 ## set up .venv (torch, mmcv built once and cached in ~/.cache/mmdet-hoyer, mmdet, this package)
 setup:
@@ -90,6 +91,23 @@ demo-w05: demo-pretrain-w05
 demo-w05-voc: demo-pretrain-w05
 	$(call snn_ann_pair,yolov3,w05_digits-voc,w05_voc)
 
+## the event-camera demo set: simulated recordings of moving digits and shapes written as Gen1
+## files (data/events_demo/{train,val}/*_td.dat + *_bbox.npy, ~2 min)
+EVENTS    := data/events_demo
+demo-events-data: setup
+	@test -f $(EVENTS)/meta.json || $(PY) tools/dataset_converters/make_event_demo.py --out-dir $(EVENTS)
+
+## the spiking YOLOv3 on the event demo (Gen1 protocol, from random weights), spike statistics
+demo-events: demo-events-data
+	$(call train_test,configs/demo/yolov3_hoyer_vgg_events-demo.py,$(WORK)/demo_events_snn)
+	$(PY) tools/analysis_tools/spike_stats.py configs/demo/yolov3_hoyer_vgg_events-demo.py \
+		$$(cat $(WORK)/demo_events_snn/last_checkpoint) --num-images 300 --out-dir $(WORK)/demo_events_snn/spike_stats
+
+## its ANN twin, and the SNN/ANN table
+demo-events-ann: demo-events-data
+	$(call train_test,configs/demo/yolov3_relu_vgg_events-demo.py,$(WORK)/demo_events_ann)
+	$(PY) tools/analysis_tools/results_table.py $(WORK)/demo_events_snn $(WORK)/demo_events_ann
+
 # train CONFIG into WORK_DIR, then evaluate its last checkpoint (metrics: WORK_DIR/test_metrics.json)
 define train_test
 	$(PY) tools/train.py $(1) --work-dir $(2)
@@ -129,4 +147,4 @@ test: setup
 clean-demo:
 	rm -rf $(WORK)/demo_snn $(WORK)/demo_ann $(WORK)/demo_snn_cls $(WORK)/demo_ann_cls \
 		$(WORK)/demo_ssd_* $(WORK)/demo_voc_* $(WORK)/demo_40e_* $(WORK)/demo_w05_* \
-		$(WORK)/demo_snn_cls_w05 $(WORK)/demo_ann_cls_w05
+		$(WORK)/demo_snn_cls_w05 $(WORK)/demo_ann_cls_w05 $(WORK)/demo_events_*

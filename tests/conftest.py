@@ -212,3 +212,13 @@ def assert_same_detections(got, expected, box_atol: float = 1e-3,
     assert all(s <= floor for s in missing), (
         f'{len(missing)} of {len(e_scores)} detections missing, scores {missing[:5]}; '
         f'only ties with the lowest kept score {floor:.6g} may be')
+
+
+@pytest.fixture(scope='session')
+def tiny_events(tmp_path_factory) -> str:
+    """A tiny simulated Gen1-format set (2 train / 1 val recordings of 0.8 s, labels every
+    50 ms), made once per run."""
+    from mmdet_hoyer.datasets.events.moving_shapes import DemoConfig, make_event_demo
+    root = str(tmp_path_factory.mktemp('events_demo'))
+    make_event_demo(root, {'train': 2, 'val': 1}, DemoConfig(duration_us=800_000), seed=5)
+    return root

@@ -6,6 +6,11 @@ accumulate (AC): ``ACs = MACs × r_in`` with ``r_in`` the firing rate of that in
 analog input (the first conv on the image, the analog prediction convs) stay MACs. Energy uses
 the 45 nm figures common in SNN papers (Horowitz, ISSCC 2014): MAC 4.6 pJ, AC 0.9 pJ (32-bit
 float). The ANN twin runs every MAC of the same network.
+
+An event camera's input is spikes too: a first conv reading *event counts* (whole numbers,
+e.g. ``EventHistogram``) adds its weights once per event, ``ACs = MACs × mean count`` (an
+event-driven first layer, as the spiking detectors on Gen1 count it); its ANN twin still runs
+the dense MACs.
 """
 from collections import OrderedDict
 from typing import Dict, Iterable, List, Optional, Tuple
@@ -42,9 +47,9 @@ def dense_macs(model: nn.Module, inputs: Tuple) -> Dict[str, float]:
 
 
 class InputSpikeRecorder(LayerHookRecorder):
-    """Records, for each conv/linear layer, how many of its input values are non-zero and
-    whether every input it saw was binary (exactly 0 or 1). Context manager like
-    :class:`FiringRateRecorder`."""
+    """Records, for each conv/linear layer, how many of its input values are non-zero, their
+    sum, whether every input it saw was binary (exactly 0 or 1) and whether every input was a
+    whole non-negative number (event counts). Context manager like :class:`FiringRateRecorder`."""
 
     pre = True
 
@@ -54,6 +59,8 @@ class InputSpikeRecorder(LayerHookRecorder):
         self.nonzero: Dict[str, float] = OrderedDict()
         self.total: Dict[str, int] = OrderedDict()
         self.binary: Dict[str, bool] = OrderedDict()
+        self.value_sum: Dict[str, float] = OrderedDict()
+        self.counts: Dict[str, bool] = OrderedDict()
 
     def _hook(self, name: str):
 
@@ -63,6 +70,9 @@ class InputSpikeRecorder(LayerHookRecorder):
             self.total[name] = self.total.get(name, 0) + x.numel()
             is_binary = bool(((x == 0) | (x == 1)).all())
             self.binary[name] = self.binary.get(name, True) and is_binary
+            self.value_sum[name] = self.value_sum.get(name, 0.0) + float(x.sum())
+            is_count = bool(((x >= 0) & (x == torch.round(x))).all())
+            self.counts[name] = self.counts.get(name, True) and is_count
 
         return fn
 
@@ -70,12 +80,17 @@ class InputSpikeRecorder(LayerHookRecorder):
         """Fraction of non-zero input values per layer (the firing rate for spike inputs)."""
         return OrderedDict((k, self.nonzero[k] / n) for k, n in self.total.items() if n)
 
+    def mean_values(self) -> Dict[str, float]:
+        """Mean input value per layer (events per input position for event counts)."""
+        return OrderedDict((k, self.value_sum[k] / n) for k, n in self.total.items() if n)
+
 
 def energy_report(macs: Dict[str, float],
                   input_rates: Dict[str, float],
                   binary_input: Dict[str, bool],
                   mac_pj: float = MAC_PJ,
-                  ac_pj: float = AC_PJ) -> dict:
+                  ac_pj: float = AC_PJ,
+                  event_counts: Optional[Dict[str, float]] = None) -> dict:
     """Per-layer and total operation counts and energy (pJ) of the SNN and its ANN twin.
 
     Args:
@@ -83,6 +98,8 @@ def energy_report(macs: Dict[str, float],
         input_rates: non-zero fraction of each layer's input.
         binary_input: whether each layer's input is a spike map.
         mac_pj, ac_pj: energy per MAC / AC in pJ (> 0).
+        event_counts: layers whose input is event counts, with their mean count per input
+            position: ``ACs = MACs × mean count``.
 
     Returns a dict with ``layers`` (name, macs, binary_input, input_rate, acs, snn_macs,
     snn_energy_pj, ann_energy_pj), ``snn`` and ``ann`` totals and ``efficiency_ratio``
@@ -91,13 +108,16 @@ def energy_report(macs: Dict[str, float],
     if not (mac_pj > 0 and ac_pj > 0):
         raise ValueError(f'energy_report: mac_pj and ac_pj must be > 0, got {mac_pj}, {ac_pj}')
     rows = []
+    event_counts = event_counts or {}
     for name, n_mac in macs.items():
         binary = bool(binary_input.get(name, False))
         rate = float(input_rates.get(name, 1.0))
-        acs = n_mac * rate if binary else 0.0
-        snn_macs = 0.0 if binary else n_mac
+        events = name in event_counts and not binary
+        acs = n_mac * rate if binary else n_mac * event_counts[name] if events else 0.0
+        snn_macs = 0.0 if binary or events else n_mac
         rows.append(OrderedDict(
-            name=name, macs=n_mac, binary_input=binary, input_rate=rate, acs=acs,
+            name=name, macs=n_mac, binary_input=binary, event_input=events, input_rate=rate,
+            acs=acs,
             snn_macs=snn_macs, snn_energy_pj=acs * ac_pj + snn_macs * mac_pj,
             ann_energy_pj=n_mac * mac_pj))
     snn_acs = sum(r['acs'] for r in rows)

@@ -32,7 +32,8 @@ def collect_spike_stats(model: nn.Module,
                         hist_layers: Optional[Sequence[str]] = None,
                         mac_pj: float = MAC_PJ,
                         ac_pj: float = AC_PJ,
-                        margin: float = 0.1) -> dict:
+                        margin: float = 0.1,
+                        event_input: bool = False) -> dict:
     """Run ``model`` (an MMEngine model with a data preprocessor) in eval mode over batches of
     ``batches`` until ``num_images`` images were seen; return the statistics dict.
 
@@ -93,7 +94,9 @@ def collect_spike_stats(model: nn.Module,
         g = groups.setdefault(r['group'], [0.0, 0])
         g[0] += counts[r['name']][0]
         g[1] += counts[r['name']][1]
-    ops = energy_report(macs, ins.input_rates(), ins.binary, mac_pj, ac_pj)
+    event_counts = ({n: v for n, v in ins.mean_values().items()
+                     if ins.counts[n] and not ins.binary[n]} if event_input else None)
+    ops = energy_report(macs, ins.input_rates(), ins.binary, mac_pj, ac_pj, event_counts)
     channels = sum(r['channels'] for r in rows)
     return OrderedDict(
         num_images=seen, input_shape=input_shape,
@@ -193,7 +196,8 @@ def markdown_report(stats: dict, title: str = 'Spike statistics') -> str:
         f"{stats['busy_channel_fraction']:.3f} (of all spiking channels).", '',
         '## Operations and energy per image', '',
         f"MAC {c['mac_pj']} pJ, AC {c['ac_pj']} pJ (45 nm). SNN: layers with spike input cost "
-        'ACs = MACs × input firing rate; layers with analog input cost MACs. ANN twin: every MAC.',
+        'ACs = MACs × input firing rate, a layer reading event counts ACs = MACs × mean count; '
+        'layers with analog input cost MACs. ANN twin: every MAC.',
         '', '| | MACs | ACs | energy |', '|---|---:|---:|---:|',
         f"| SNN | {_fmt(ops['snn']['macs'])} | {_fmt(ops['snn']['acs'])} | "
         f"{ops['snn']['energy_pj'] / 1e6:.3f} µJ |",
@@ -211,10 +215,14 @@ def markdown_report(stats: dict, title: str = 'Spike statistics') -> str:
               '|---|---:|---|---:|---:|']
     for r in ops['layers']:
         lines.append(f"| {r['name']} | {_fmt(r['macs'])} | "
-                     f"{'spikes' if r['binary_input'] else 'analog'} | {r['input_rate']:.4f} | "
+                     f"{_input_kind(r)} | {r['input_rate']:.4f} | "
                      f"{_fmt(r['acs'])} |")
     lines += ['', '![firing rates](firing_rate.png)', '', '![membrane](membrane_hist.png)', '']
     return '\n'.join(lines)
+
+
+def _input_kind(row: dict) -> str:
+    return 'spikes' if row['binary_input'] else 'events' if row.get('event_input') else 'analog'
 
 
 def write_spike_report(stats: dict, out_dir: str, title: str = 'Spike statistics') -> dict:

@@ -13,6 +13,10 @@ _LAYOUT_HINTS = {
     'ImageNet': ("MMPretrain's ImageNet layout: <data_root>/{train/<class>/*,val/*} and "
                  '<data_root>/meta/{train,val}.txt ("<file> <label>" per line); the demo writes '
                  'its box crops so with `make demo-data` (see docs/guides/scale.md)'),
+    'PropheseeDetDataset': ('Prophesee layout: <data_root>/{train,val,test}/<recording>_td.dat '
+                            'with <recording>_bbox.npy beside each (Gen1 / 1Mpx archives '
+                            'extracted; where to get them: docs/guides/events.md; the bundled '
+                            'simulated set: `make demo-events-data`)'),
 }
 
 
@@ -43,6 +47,11 @@ def check_data_paths(cfg: Config, splits=('train', 'val', 'test')) -> None:
                 raise FileNotFoundError(
                     f'{where}.data_root: directory {root!r} does not exist (cwd {osp.abspath(".")}). '
                     f'Expected {hint}. Set it with --cfg-options {where}.data_root=<path>.')
+            events = (ds.get('data_prefix') or {}).get('events')
+            if events is not None and not osp.isdir(osp.join(root, events)):
+                raise FileNotFoundError(
+                    f'{where}.data_prefix.events: folder {osp.join(root, events)!r} does not '
+                    f'exist. Expected {hint}.')
             ann = ds.get('ann_file')
             if ann:
                 full = ann if osp.isabs(ann) else osp.join(root, ann)

@@ -69,3 +69,25 @@ def test_membrane_recorder_aligns_channel_thresholds():
     # every unit sits exactly at its own channel threshold → all "near", line at mean E = 0.5
     assert mem.extremum['a'] == pytest.approx(0.5)
     assert mem.near_fraction()['a'] == pytest.approx(1.0)
+
+
+def test_a_first_layer_on_event_counts_costs_one_ac_per_event():
+    # 1x1 conv, 4 output channels, reading a 1-channel 2x2 map of event counts (3 events)
+    net = nn.Sequential(nn.Conv2d(1, 4, 1, bias=False))
+    x = torch.tensor([[[[0., 2.], [1., 0.]]]])
+    with torch.no_grad(), InputSpikeRecorder(net) as ins:
+        net(x)
+    assert ins.counts == {'0': True} and ins.binary == {'0': False}
+    assert ins.mean_values()['0'] == pytest.approx(3 / 4)
+    macs = {'0': 16.0}  # 4 positions x 4 outputs
+    events = {'0': ins.mean_values()['0']}
+    rep = energy_report(macs, ins.input_rates(), ins.binary, mac_pj=4.6, ac_pj=0.9,
+                        event_counts=events)
+    # each of the 3 events adds the 4 weights it reaches: 12 ACs, no MAC
+    assert rep['snn']['acs'] == pytest.approx(12) and rep['snn']['macs'] == 0
+    assert rep['layers'][0]['event_input'] and rep['ann']['energy_pj'] == pytest.approx(16 * 4.6)
+    # without event input the same layer is an analog first layer: 16 MACs
+    assert energy_report(macs, ins.input_rates(), ins.binary)['snn']['macs'] == 16
+    with torch.no_grad(), InputSpikeRecorder(net) as ins:
+        net(x + 0.5)  # not whole numbers: not counts
+    assert ins.counts == {'0': False}

@@ -5,8 +5,10 @@ of one backbone and one neck layer of the spiking detector for the same image.
         [--ann ANN_CONFIG ANN_CHECKPOINT] [--num-images 4] [--score-thr 0.3] \
         [--spike-layers NAME NAME] [--out docs/results/demo_detections.png]
 
-Images are the first ``--num-images`` of the SNN config's test set (``--indices`` to choose).
-Both detectors run through MMDetection's ``init_detector`` / ``inference_detector``; boxes are
+Images are the first ``--num-images`` of the SNN config's test set (``--indices`` to choose);
+for an event-camera config, the frames of the windows the detectors read (ON red, OFF blue).
+Both detectors run through MMDetection's ``init_detector`` / ``inference_detector`` (events:
+``mmdet_hoyer.apis.inference_events``, the same test pipeline); boxes are
 drawn by MMDetection's ``DetLocalVisualizer``. Spike maps show one channel of each layer's
 binary output (black = spike): the channel firing most selectively inside the ground-truth
 boxes over the images shown, the same channel in every row.
@@ -15,11 +17,11 @@ import argparse
 import os
 import os.path as osp
 
-import mmcv
 import torch
 
 import mmdet_hoyer  # noqa: F401  (registers the plugin; torch>=2.6 checkpoint loading)
 from mmdet_hoyer.analysis import FeatureMapRecorder, spiking_layers
+from mmdet_hoyer.apis import inference_sample, sample_picture
 from mmdet_hoyer.analysis.detection_figure import (box_mask, default_spike_layers,
                                                    draw_instances, gt_sample,
                                                    named_spiking_layers,
@@ -52,7 +54,6 @@ def _check_files(args) -> None:
 def main(argv=None) -> None:
     args = parse_args(argv)
     _check_files(args)
-    from mmdet.apis import inference_detector
     from mmdet.registry import VISUALIZERS
 
     snn, ann, dataset = load_snn_ann(args)
@@ -69,7 +70,7 @@ def main(argv=None) -> None:
     names = args.spike_layers
     if names is None:  # probe the shapes once
         with FeatureMapRecorder(spiking_layers(snn)) as rec:
-            inference_detector(snn, dataset.get_data_info(indices[0])['img_path'])
+            inference_sample(snn, dataset.get_data_info(indices[0]))
         shapes = {n: tuple(m.shape[1:]) for n, m in rec.maps.items()}
         names = default_spike_layers(shapes)
     try:
@@ -79,16 +80,16 @@ def main(argv=None) -> None:
     rows, spike_maps, masks = [], {n: [] for n in names}, {n: [] for n in names}
     for i in indices:
         info = dataset.get_data_info(i)
-        image = mmcv.imread(info['img_path'], channel_order='rgb')
+        image = sample_picture(snn.cfg, info)  # for events: the window's frame
         with FeatureMapRecorder(layers) as rec, torch.no_grad():
-            snn_result = inference_detector(snn, info['img_path'])
+            snn_result = inference_sample(snn, info)
         maps = {n: m[0] for n, m in rec.maps.items()}  # batch of one image
         gt = gt_sample(info)
         panels = [('ground truth', draw_instances(visualizer, image, gt, True, 0)),
                   ('spiking (SNN)', draw_instances(visualizer, image, snn_result, False,
                                                    args.score_thr))]
         if ann is not None:
-            ann_result = inference_detector(ann, info['img_path'])
+            ann_result = inference_sample(ann, info)
             panels.append(('ANN twin', draw_instances(visualizer, image, ann_result, False,
                                                       args.score_thr)))
         # ground truth in the network's input pixels (resized image), then in map cells

@@ -3,7 +3,8 @@
     python tools/analysis_tools/spike_stats.py CONFIG CHECKPOINT [--num-images 200]
         [--out-dir DIR] [--hist-layers NAME ...] [--mac-pj 4.6] [--ac-pj 0.9]
 
-Runs the model in eval mode over the first N images of the config's test dataloader and
+Runs the model in eval mode over the first N images (or event windows) of the config's test
+dataloader and
 writes ``stats.json``, ``report.md``, ``firing_rate.png`` and ``membrane_hist.png`` to DIR
 (default: ``<checkpoint dir>/spike_stats``). See mmdet_hoyer/analysis/spike_stats.py.
 """
@@ -42,9 +43,12 @@ def main():
         raise SystemExit('error: --mac-pj and --ac-pj must be > 0')
     cfg, model = load_trained_model(args.config, args.checkpoint, args.cfg_options)
     loader = Runner.build_dataloader(cfg.test_dataloader)
+    # an event camera's window as counts: its first conv adds weights once per event
+    event_input = any(t.get('type') == 'EventHistogram'
+                      for t in cfg.test_dataloader.dataset.get('pipeline', []))
     try:
         stats = collect_spike_stats(model, loader, args.num_images, args.hist_layers,
-                                    args.mac_pj, args.ac_pj, args.margin)
+                                    args.mac_pj, args.ac_pj, args.margin, event_input)
     except (ValueError, RuntimeError) as e:
         raise SystemExit(f'error: {e}')
     stats['config'], stats['checkpoint'] = args.config, args.checkpoint

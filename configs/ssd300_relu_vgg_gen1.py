@@ -1,0 +1,5 @@
+# ANN twin of ssd300_hoyer_vgg_gen1.py: the identical network with BN + ReLU, no regularizer,
+# also from random weights.
+_base_ = ['./ssd300_hoyer_vgg_gen1.py', '_base_/relu_twin.py']
+model = dict(backbone=dict(act_cfg=_base_.relu), neck=dict(act_cfg=_base_.relu))
+custom_hooks = _base_.ssd_checks

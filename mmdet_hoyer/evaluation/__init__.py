@@ -1,0 +1,1 @@
+from .metrics import PropheseeCocoMetric  # noqa: F401  (registers the metric)

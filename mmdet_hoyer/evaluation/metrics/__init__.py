@@ -1,0 +1,3 @@
+from .prophesee_coco_metric import PropheseeCocoMetric
+
+__all__ = ['PropheseeCocoMetric']
