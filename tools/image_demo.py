@@ -3,7 +3,9 @@
     python tools/image_demo.py INPUTS CONFIG --weights CHECKPOINT [--out-dir outputs]
         [--pred-score-thr 0.3] [--batch-size 1] [--device cpu] [--no-save-vis] [--no-save-pred]
 
-``INPUTS`` is an image file, a directory of images or several files. Visualised results go to
+``INPUTS`` is an image file, a directory of images or several files. A named file that does
+not decode is an error naming it; in a directory such files are skipped with a warning and a
+count. Visualised results go to
 ``<out-dir>/vis/``, predictions (boxes in input-image pixels, labels, scores) to
 ``<out-dir>/preds/*.json``, exactly as MMDetection's ``demo/image_demo.py`` writes them; for a
 spiking model the firing rate of the run is printed as well. The plugin is loaded by the
@@ -34,6 +36,44 @@ def parse_args(argv=None):
     return args
 
 
+def readable_images(inputs):
+    """The image files to run: each named file must decode (else ``ValueError`` naming it);
+    in a folder, files that do not decode are skipped with a warning and a count."""
+    import os
+    import warnings
+
+    import mmcv
+    from mmengine.utils import scandir
+
+    from mmdet.apis.det_inferencer import IMG_EXTENSIONS
+
+    def decodes(path: str) -> bool:
+        try:
+            return mmcv.imread(path) is not None
+        except Exception:
+            return False
+
+    files, skipped = [], []
+    for item in inputs:
+        if os.path.isdir(item):
+            found = sorted(os.path.join(item, f) for f in
+                           scandir(item, IMG_EXTENSIONS, recursive=True))
+            ok = [f for f in found if decodes(f)]
+            skipped += [f for f in found if f not in ok]
+            files += ok
+        elif decodes(item):
+            files.append(item)
+        else:
+            raise ValueError(f'{item}: not a readable image (the file could not be decoded)')
+    if skipped:
+        warnings.warn(f'skipped {len(skipped)} unreadable image(s): {", ".join(skipped[:5])}'
+                      + (' ...' if len(skipped) > 5 else ''), stacklevel=2)
+        print(f'skipped {len(skipped)} unreadable image(s)')
+    if not files:
+        raise ValueError(f'inputs: no readable image in {", ".join(inputs)}')
+    return files if len(files) > 1 else files[0]
+
+
 def main(argv=None) -> None:
     args = parse_args(argv)
     from mmdet.apis import DetInferencer
@@ -49,6 +89,10 @@ def main(argv=None) -> None:
     if args.batch_size < 1:
         raise SystemExit(f'error: --batch-size must be >= 1, got {args.batch_size}')
 
+    try:
+        args.inputs = readable_images(inputs)
+    except ValueError as e:
+        raise SystemExit(f'error: {e}')
     inferencer = DetInferencer(model=args.config, weights=args.weights, device=args.device)
     recorder = FiringRateRecorder(inferencer.model)
     with recorder:

@@ -5,11 +5,11 @@ from typing import Iterator, Tuple
 from mmengine.config import Config
 
 _LAYOUT_HINTS = {
-    'CocoDataset': ('COCO layout: <data_root>/annotations/instances_{train,val}2017.json and '
-                    '<data_root>/{train,val}2017/*.jpg (see README, "Datasets")'),
+    'CocoDataset': ('COCO layout: <data_root>/<ann_file> (COCO json) and the images under '
+                    '<data_root>/<data_prefix.img> (docs/guides/usage.md#datasets)'),
     'VOCDataset': ('VOC layout: <data_root>/VOC2007/{JPEGImages/*.jpg,Annotations/*.xml,'
                    'ImageSets/Main/{trainval,test}.txt} (and VOC2012/ likewise) with data_root '
-                   'the VOCdevkit directory (see README, "Datasets")'),
+                   'the VOCdevkit directory (docs/guides/usage.md#datasets)'),
     'ImageNet': ("MMPretrain's ImageNet layout: <data_root>/{train/<class>/*,val/*} and "
                  '<data_root>/meta/{train,val}.txt ("<file> <label>" per line); the demo writes '
                  'its box crops so with `make demo-data` (see docs/guides/scale.md)'),
@@ -18,6 +18,17 @@ _LAYOUT_HINTS = {
                             'extracted; where to get them: docs/guides/events.md; the bundled '
                             'simulated set: `make demo-events-data`)'),
 }
+
+
+def _layout_hint(ds: dict) -> str:
+    """The layout a dataset config expects, with its own ``ann_file`` and image folder."""
+    hint = _LAYOUT_HINTS.get(ds.get('type'), f'the layout {ds.get("type")} expects')
+    prefix = (ds.get('data_prefix') or {}).get('img')
+    if ds.get('ann_file'):
+        hint = hint.replace('<ann_file>', str(ds['ann_file']))
+    if prefix is not None:
+        hint = hint.replace('<data_prefix.img>', str(prefix))
+    return hint
 
 
 def _datasets(cfg: dict, path: str) -> Iterator[Tuple[str, dict]]:
@@ -42,7 +53,7 @@ def check_data_paths(cfg: Config, splits=('train', 'val', 'test')) -> None:
             continue
         for where, ds in _datasets(loader.get('dataset'), f'{split}_dataloader.dataset'):
             root = ds.get('data_root') or ''
-            hint = _LAYOUT_HINTS.get(ds.get('type'), f'the layout {ds.get("type")} expects')
+            hint = _layout_hint(ds)
             if root and not osp.isdir(root):
                 raise FileNotFoundError(
                     f'{where}.data_root: directory {root!r} does not exist (cwd {osp.abspath(".")}). '

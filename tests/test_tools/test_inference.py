@@ -127,6 +127,28 @@ def test_image_demo_writes_pictures_and_predictions(trained, repo_root, config_f
         capture_output=True, text=True, env=tool_env(repo_root), cwd=repo_root, timeout=300)
     assert proc.returncode != 0 and 'inputs: no such file or directory' in proc.stderr
 
+    # an unreadable image: named alone it is an error naming it; in a folder it is skipped
+    broken = tmp_path / 'folder' / 'broken.jpg'
+    broken.parent.mkdir()
+    broken.write_bytes(b'not a jpeg')
+    proc = subprocess.run(
+        [sys.executable, f'{repo_root}/tools/image_demo.py', str(broken), config_file,
+         '--weights', trained_checkpoint(trained)],
+        capture_output=True, text=True, env=tool_env(repo_root), cwd=repo_root, timeout=300)
+    assert proc.returncode != 0
+    assert proc.stderr.strip().splitlines()[-1] == \
+        f'error: {broken}: not a readable image (the file could not be decoded)'
+    import shutil
+    shutil.copy(images[0], tmp_path / 'folder' / 'good.jpg')
+    proc = subprocess.run(
+        [sys.executable, f'{repo_root}/tools/image_demo.py', str(broken.parent), config_file,
+         '--weights', trained_checkpoint(trained), '--out-dir', str(tmp_path / 'out2'),
+         '--no-save-vis'],
+        capture_output=True, text=True, env=tool_env(repo_root), cwd=repo_root, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert 'skipped 1 unreadable image(s)' in proc.stdout
+    assert (tmp_path / 'out2' / 'preds' / 'good.json').exists()
+
 
 def test_detection_figure_tool(trained, repo_root, tmp_path):
     out = tmp_path / 'fig.png'

@@ -7,8 +7,12 @@ from mmdet_hoyer.utils import check_data_paths
 def test_missing_data_root_names_field_and_layout(repo_root, tmp_path):
     cfg = Config.fromfile(f'{repo_root}/configs/yolov3_hoyer_vgg.py')
     cfg.train_dataloader.dataset.data_root = str(tmp_path / 'nowhere') + '/'
-    with pytest.raises(FileNotFoundError, match=r'train_dataloader\.dataset\.data_root.*COCO layout'):
+    with pytest.raises(FileNotFoundError, match=r'train_dataloader\.dataset\.data_root.*COCO layout') as e:
         check_data_paths(cfg)
+    # the config's own annotation file and image folder, and a page that exists
+    msg = str(e.value)
+    assert 'annotations/instances_train2017.json' in msg and '/train2017/' in msg
+    assert 'README' not in msg and 'docs/guides/usage.md#datasets' in msg
 
 
 @pytest.mark.parametrize('name', ['ssd300_hoyer_vgg_voc0712', 'yolov3_hoyer_vgg_voc0712'])

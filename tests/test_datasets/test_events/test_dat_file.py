@@ -104,3 +104,17 @@ def test_corrupt_events_are_errors_not_wrong_samples(tmp_path):
     open(path, 'wb').write(bytes(raw))
     with pytest.raises(EventFileError, match='outside the 304x240 sensor'):
         DatFile(path).window(0, 2 ** 32)
+
+
+def test_consecutive_windows_tile_the_recording_exactly(tmp_path):
+    # events sharing timestamps at the window edges: each lands in exactly one window
+    ev = make_events(30000)
+    ev['t'] = np.sort(np.random.RandomState(1).randint(0, 200_000, len(ev)))
+    path = str(tmp_path / 'rec_td.dat')
+    write_dat(path, ev, 304, 240)
+    f = DatFile(path)
+    edges = np.unique(np.r_[0, np.random.RandomState(2).randint(1, 200_000, 40),
+                            ev['t'][::997], 200_001])
+    parts = [f.window(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
+    np.testing.assert_array_equal(np.concatenate(parts), ev)
+    assert sum(len(p) for p in parts) == len(ev)
