@@ -125,3 +125,45 @@ def test_wrong_arch_or_file_is_a_clear_error(tv_files, repo_root, tmp_path):
     with pytest.raises(ValueError, match='12 convs in features, vgg16_bn has 13'):
         state = torch.load(files['vgg16_bn'])
         convert({k: v for k, v in state.items() if not k.startswith('features.40')}, 'vgg16_bn')
+
+
+@pytest.mark.parametrize('arch,backbone', [('vgg16_bn', dict(type='HoyerVGG', depth=16)),
+                                           ('vgg16_bn', dict(type='HoyerSSDVGG', depth=16)),
+                                           ('resnet50', dict(type='HoyerResNet', depth=50))])
+def test_init_cfg_loads_torchvision_weights_from_the_hub_cache(tv_files, tmp_path, monkeypatch,
+                                                               arch, backbone):
+    """torchvision2hoyer://ARCH through the ordinary Pretrained init, no network: a random
+    torchvision state dict placed in a temporary TORCH_HOME lands conv for conv."""
+    from mmdet_hoyer.utils.torchvision_checkpoint import cached_file
+    files, _ = tv_files
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch'))
+    target = cached_file(arch)
+    assert target.startswith(str(tmp_path / 'torch' / 'hub' / 'checkpoints'))
+    import os
+    import shutil
+    os.makedirs(os.path.dirname(target))
+    shutil.copy(files[arch], target)
+    model = MODELS.build(dict(backbone, init_cfg=dict(
+        type='Pretrained', checkpoint=f'torchvision2hoyer://{arch}', prefix='backbone.')))
+    model.init_weights()
+    src = torch.load(files[arch], weights_only=True)
+    expected, _ = convert(src, arch)
+    state = model.state_dict()
+    landed = [k for k in expected if expected[k].dim() == 4]  # every conv weight
+    assert len(landed) == (13 if arch == 'vgg16_bn' else 53)
+    for k in landed:
+        assert torch.equal(state[k[len('backbone.'):]], expected[k]), k
+
+
+def test_missing_torchvision_weights_name_the_file_and_the_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch'))
+    model = MODELS.build(dict(type='HoyerVGG', depth=16, init_cfg=dict(
+        type='Pretrained', checkpoint='torchvision2hoyer://vgg16_bn', prefix='backbone.')))
+    with pytest.raises(FileNotFoundError) as e:
+        model.init_weights()
+    msg = str(e.value)
+    assert 'vgg16_bn-6c64b313.pth' in msg and str(tmp_path / 'torch' / 'hub' / 'checkpoints') in msg
+    with pytest.raises(ValueError, match='arch one of'):
+        MODELS.build(dict(type='HoyerVGG', depth=16, init_cfg=dict(
+            type='Pretrained', checkpoint='torchvision2hoyer://vgg19', prefix='backbone.'))
+        ).init_weights()
