@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The GPU checks of docs/guides/scale.md and docs/results/benchmarks.md in one device call (budget: 8 min).
-#   1. here (PyPI, no device time):  bash tools/analysis_tools/gpu_wheels.sh
-#   2. device run:  command='bash tools/analysis_tools/gpu_check.sh', carry=['.whl'], timeout_s=540
+# The GPU checks of docs/guides/scale.md and docs/results/benchmarks.md in one run (about 8 min)
+# on any CUDA machine with the project installed:
+#   bash tools/analysis_tools/gpu_check.sh        # PYTHON=... to choose the interpreter
 # Writes $OUT/gpu_check.md (the tables, most important first, each as soon as it is measured)
 # and $OUT/gpu_check.log. Every step has its own time limit, so a slow one costs only itself.
 # Dry run of the plumbing on a CPU machine with the project's .venv:
@@ -9,7 +9,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT="${OUT:-work_dirs/gpu_check}"; mkdir -p "$OUT"
-PY="${PYTHON:-python3}"
+PY="${PYTHON:-$( [ -x .venv/bin/python ] && echo .venv/bin/python || echo python3 )}"
 DEV="${GPU_CHECK_DEVICE:-cuda}"
 QUICK="${GPU_CHECK_QUICK:-0}"
 MD="$OUT/gpu_check.md"; LOG="$OUT/gpu_check.log"
@@ -27,21 +27,9 @@ run() {  # run LIMIT_S TITLE CMD...: CMD writes its table with --out; append it 
 echo "# GPU check $(date -u +%F)" > "$MD"
 { nvidia-smi -L 2>/dev/null || echo "no nvidia-smi"; "$PY" -c 'import torch,sys;print("torch",torch.__version__,"python",sys.version.split()[0],"cuda",torch.cuda.is_available())'; } | tee -a "$MD" "$LOG"
 
-# ---- packages: the image has torch; the OpenMMLab stack from .whl/, mmcv built from source
-if ! "$PY" -c 'import mmdet, mmpretrain, mmcv.ops' 2>/dev/null; then
-  log "installing .whl/ into /tmp/site"
-  "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
-    --target /tmp/site $(ls .whl/*.whl) >> "$LOG" 2>&1 || { log "wheel install failed"; exit 1; }
-  export PYTHONPATH="/tmp/site:$PWD${PYTHONPATH:+:$PYTHONPATH}"
-  tar -xzf .whl/mmcv-2.1.0.tar.gz -C /tmp
-  sed -i "s/-std=c++17/-std=c++20/g" /tmp/mmcv-2.1.0/setup.py  # as tools/misc/setup_env.sh
-  log "building mmcv 2.1.0 (CPU ops: the training steps need none; MAX_JOBS=$(nproc))"
-  ( cd /tmp/mmcv-2.1.0 && MMCV_WITH_OPS=1 FORCE_CUDA="${GPU_CHECK_MMCV_CUDA:-0}" \
-      TORCH_CUDA_ARCH_LIST=9.0 MAX_JOBS=$(nproc) "$PY" setup.py build_ext --inplace ) \
-    >> "$LOG" 2>&1 || { log "mmcv build failed"; tail -30 "$LOG"; exit 1; }
-  export PYTHONPATH="/tmp/mmcv-2.1.0:$PYTHONPATH"
-  "$PY" -c 'import mmcv.ops, mmdet, mmpretrain, mmdet_hoyer' >> "$LOG" 2>&1 || { log "imports failed"; tail -30 "$LOG"; exit 1; }
-fi
+# ---- the project must be installed (make setup, or pip install -e . next to MMDetection)
+"$PY" -c 'import mmcv.ops, mmdet, mmpretrain, mmdet_hoyer' >> "$LOG" 2>&1 || {
+  log "error: $PY cannot import mmcv.ops, mmdet, mmpretrain and mmdet_hoyer: install the project first (make setup, or pip install -e . beside MMDetection; docs/guides/setup.md)"; exit 1; }
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONWARNINGS=ignore PYTHONUNBUFFERED=1
 
 # mmcv's NMS on CUDA tensors needs its CUDA ops: without them time the training steps only
