@@ -13,15 +13,15 @@ _LAYOUT_HINTS = {
     'ImageNet': ("MMPretrain's ImageNet layout: <data_root>/{train/<class>/*,val/*} and "
                  '<data_root>/meta/{train,val}.txt ("<file> <label>" per line); the demo writes '
                  'its box crops so with `make demo-data` (see docs/guides/scale.md)'),
-    'PropheseeDetDataset': ('Prophesee layout: <data_root>/{train,val,test}/<recording>_td.dat '
-                            'with <recording>_bbox.npy beside each (Gen1 / 1Mpx archives '
-                            'extracted; where to get them: docs/guides/events.md; the bundled '
-                            'simulated set: `make demo-events-data`)'),
 }
 
 
 def _layout_hint(ds: dict) -> str:
     """The layout a dataset config expects, with its own ``ann_file`` and image folder."""
+    if ds.get('type') == 'PropheseeDetDataset':
+        from ..datasets.prophesee_det_dataset import LAYOUT
+        return ('Prophesee layout: ' + LAYOUT + '; the bundled simulated set: '
+                '`make demo-events-data`')
     hint = _LAYOUT_HINTS.get(ds.get('type'), f'the layout {ds.get("type")} expects')
     prefix = (ds.get('data_prefix') or {}).get('img')
     if ds.get('ann_file'):
