@@ -20,17 +20,24 @@ with ``np.add.at`` (one Python-level scatter per window, several times slower th
 per bin and writes the polarity array in place; the tests compare these functions with tonic's
 formulas on the cases they share.
 """
-from typing import Optional
+from typing import Optional, Tuple
 
 import numpy as np
 
 
-def _check(events: np.ndarray, width: int, height: int, num_bins: int) -> None:
+def _window(events: np.ndarray, width: int, height: int, num_bins: int,
+            t_start: Optional[int], t_end: Optional[int]) -> Optional[Tuple[int, int]]:
+    """Check the arguments; the window ``[t0, t1)`` (default: the events' span), or ``None``
+    when there are no events."""
     if num_bins < 1:
         raise ValueError(f'num_bins={num_bins}: expected an integer >= 1')
-    if len(events) and (int(events['x'].max()) >= width or int(events['y'].max()) >= height):
+    if not len(events):
+        return None
+    if int(events['x'].max()) >= width or int(events['y'].max()) >= height:
         raise ValueError(f'events reach x={int(events["x"].max())}, y={int(events["y"].max())}, '
                          f'outside the {width}x{height} sensor')
+    return (int(events['t'][0]) if t_start is None else t_start,
+            int(events['t'][-1]) + 1 if t_end is None else t_end)
 
 
 def _bin_positions(t: np.ndarray, t_start: int, t_end: int, num_bins: int) -> np.ndarray:
@@ -46,12 +53,11 @@ def time_binned_histogram(events: np.ndarray, width: int, height: int, num_bins:
                           t_end: Optional[int] = None) -> np.ndarray:
     """``(2·num_bins, H, W)`` counts: channel ``p·num_bins + b`` counts the events of polarity
     ``p`` whose time falls in bin ``b`` of ``[t_start, t_end)`` (default: the events' span)."""
-    _check(events, width, height, num_bins)
-    hw = height * width
-    if not len(events):
+    window = _window(events, width, height, num_bins, t_start, t_end)
+    if window is None:
         return np.zeros((2 * num_bins, height, width), np.float32)
-    t0 = int(events['t'][0]) if t_start is None else t_start
-    t1 = int(events['t'][-1]) + 1 if t_end is None else t_end
+    t0, t1 = window
+    hw = height * width
     b = _bin_positions(events['t'], t0, t1, num_bins).astype(np.int64)
     channel = events['p'].astype(np.int64) * num_bins + b
     flat = channel * hw + events['y'].astype(np.int64) * width + events['x']
@@ -69,12 +75,11 @@ def voxel_grid(events: np.ndarray, width: int, height: int, num_bins: int,
     """``(2·num_bins, H, W)``: each event adds ``1 - d`` to its bin and ``d`` to the next, at
     fractional distance ``d`` between the two bin centres (linear interpolation in time; events
     in the first and last half bins go wholly to the end bins), separately per polarity."""
-    _check(events, width, height, num_bins)
-    hw = height * width
-    if not len(events):
+    window = _window(events, width, height, num_bins, t_start, t_end)
+    if window is None:
         return np.zeros((2 * num_bins, height, width), np.float32)
-    t0 = int(events['t'][0]) if t_start is None else t_start
-    t1 = int(events['t'][-1]) + 1 if t_end is None else t_end
+    t0, t1 = window
+    hw = height * width
     centre = _bin_positions(events['t'], t0, t1, num_bins) - 0.5  # 0 at the first bin's centre
     centre = np.clip(centre, 0, num_bins - 1)
     left = np.floor(centre).astype(np.int64)

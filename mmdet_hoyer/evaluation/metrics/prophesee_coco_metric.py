@@ -1,6 +1,8 @@
 """COCO mAP on Prophesee's event-camera sets, under their evaluation protocol."""
 from typing import Sequence
 
+import torch
+
 from mmdet.evaluation import CocoMetric
 from mmdet.registry import METRICS
 from ...datasets.events.protocol import get_camera, size_mask
@@ -40,7 +42,7 @@ class PropheseeCocoMetric(CocoMetric):
             boxes = pred['bboxes']
             keep = size_mask((boxes[:, 2] - boxes[:, 0]).cpu().numpy(),
                              (boxes[:, 3] - boxes[:, 1]).cpu().numpy(), self.camera)
-            keep = boxes.new_tensor(keep, dtype=bool) if len(boxes) else keep.astype(bool)
+            keep = torch.as_tensor(keep, dtype=torch.bool, device=boxes.device)
             for key in ('bboxes', 'scores', 'labels'):
                 pred[key] = pred[key][keep]
         super().process(data_batch, data_samples)
