@@ -4,7 +4,9 @@
 # ImageNet, as the authors' detectors start from their ImageNet-trained spiking backbone
 # ("from scratch" in the paper: SNN training without ANN-to-SNN conversion).
 # HoyerVGG and HoyerYOLOV3Neck have membrane shortcuts by default (docs/research/accuracy.md);
-# shortcut='none' gives the authors' plain stack.
+# shortcut='none' gives the authors' plain stack. The taps and the backbone skip are what the demo
+# measured (docs/research/accuracy.md, tables h24-backbone-skip and h28-w05-skip); the demo's
+# configs are this network at a smaller width (tests/test_configs/test_demo_is_the_full_network.py).
 _base_ = ['mmdet::yolo/yolov3_d53_8xb8-ms-608-273e_coco.py', '_base_/spiking_runtime.py']
 
 # stage 1 writes this checkpoint; tools/train.py names the command when it is missing. A
@@ -17,17 +19,21 @@ model = dict(
     # stage 1's ImageNet normalisation (the first conv reads the analog image)
     data_preprocessor=dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375]),
     backbone=dict(
-        _delete_=True, type='HoyerVGG', depth=16, out_indices=(2, 3, 4), act_cfg=spike,
+        _delete_=True, type='HoyerVGG', depth=16, act_cfg=spike,
+        # conv4_3 / conv5_3 read before their pools, strides 8/16/32 (table h24-backbone-skip)
+        tap_before_pool=True, out_indices=(3, 4, 5),
         init_cfg=dict(type='Pretrained', checkpoint=pretrained, prefix='backbone.')),
     neck=dict(
         type='HoyerYOLOV3Neck',
-        in_channels=[512, 512, 256],  # deepest first: stride 32, 16, 8
+        in_channels=[512, 512, 512],  # deepest first: stride 32, 16, 8 (all conv5-wide taps)
         out_channels=[512, 256, 128],
+        # each level also hands the head its backbone map: SNN +0.035 mAP (table h24-backbone-skip)
+        backbone_skip=True,
         act_cfg=spike),
     # membrane read-out: the head's 3x3 bridge convs read the neck's spikes (conv + BN, no
     # neuron) and the 1x1 prediction convs read the bridge's membrane potential (analog, counted
     # as MACs). Spiking bridges (act_cfg=spike) lose the class information: docs/research/accuracy.md
-    bbox_head=dict(act_cfg=None))
+    bbox_head=dict(act_cfg=None, in_channels=[512 + 512, 256 + 512, 128 + 512]))
 
 optim_wrapper = dict(paramwise_cfg=_base_.theta_no_decay)
 custom_hooks = _base_.spiking_hooks  # λ = 1e-8 as the authors' VGG16 code

@@ -1,14 +1,10 @@
 # CPU-sized spiking YOLOv3 for the bundled digits demo set (tools/dataset_converters/
-# make_digits_detection.py): configs/yolov3_hoyer_vgg.py with a quarter-width HoyerVGG16, a
-# half-width neck and head (binary maps carry less per channel than ReLU ones:
-# docs/research/spike_warmup.md), 128 px input, 10 classes; the demo data and schedule of
-# configs/_base_/. Stage 2 of the demo: the backbone starts from stage 1
-# (cls_hoyer_vgg16_digits.py), as the authors' detectors start from a spiking backbone.
-# The head reads each level's backbone map past the neck (docs/research/accuracy.md, hypothesis
-# 24: SNN +0.035 mAP, twin +0.012): the neck reads conv4_3 and conv5_3 before their pools
-# (strides 8/16/32 from units 10/13/13 convs deep, as the SSD reads conv4_3) and each level
-# hands the head its own spike map followed by the backbone's, which the head's one 3x3 bridge
-# conv reads. Binary maps only: every spiking conv still reads 0/1.
+# make_digits_detection.py): the network of configs/yolov3_hoyer_vgg.py (taps and backbone skip
+# included) with a quarter-width HoyerVGG16, a half-width neck and head (binary maps carry less
+# per channel than ReLU ones: docs/research/spike_warmup.md), 128 px input, 10 classes and their
+# anchors; the demo data and schedule of configs/_base_/. Stage 2 of the demo: the backbone
+# starts from stage 1 (cls_hoyer_vgg16_digits.py), as the authors' detectors start from a
+# spiking backbone. Nothing else differs from the full network (a test checks it).
 _base_ = ['../yolov3_hoyer_vgg.py', '../_base_/datasets/digits_coco.py',
           '../_base_/schedules/digits_20e.py']
 
@@ -19,11 +15,9 @@ w, wh = 0.25, 0.5  # widen factors of the backbone; of the neck and head
 model = dict(
     # stage 1's normalisation ([0, 255] -> [0, 1], RGB; cls_hoyer_vgg16_digits.py)
     data_preprocessor=dict(mean=[0, 0, 0], std=[255., 255., 255.]),
-    backbone=dict(widen_factor=w, init_cfg=dict(checkpoint=pretrained),
-                  tap_before_pool=True, out_indices=(3, 4, 5)),
+    backbone=dict(widen_factor=w, init_cfg=dict(checkpoint=pretrained)),
     neck=dict(in_channels=[int(512 * w)] * 3,
-              out_channels=[int(512 * wh), int(256 * wh), int(128 * wh)],
-              backbone_skip=True),
+              out_channels=[int(512 * wh), int(256 * wh), int(128 * wh)]),
     bbox_head=dict(
         num_classes=10,
         # the neck's maps followed by the backbone's (backbone_skip)
