@@ -67,11 +67,11 @@ demo-voc-ann: demo-pretrain-ann
 	$(call train_test,configs/demo/ssd160_relu_vgg_digits-voc.py,$(WORK)/demo_voc_ssd_ann)
 
 ## the YOLOv3 pair over 40 epochs (~2x `make demo` + `make demo-ann`): the budget of the rows
-## closest to the accuracy goals (docs/research/accuracy.md, hypothesis 25)
+## closest to the accuracy goals at the demo's width (docs/research/accuracy.md)
 demo-40e: demo-pretrain demo-pretrain-ann
 	$(call snn_ann_pair,yolov3,40e_digits,40e)
 
-## the SSD pair over 40 epochs: the budget at which its COCO goals hold (hypothesis 14)
+## the SSD pair over 40 epochs: the budget at which its COCO goals hold
 demo-ssd-40e: demo-pretrain demo-pretrain-ann
 	$(call snn_ann_pair,ssd160,40e_digits,ssd_40e)
 
@@ -83,7 +83,7 @@ demo-pretrain-w05: demo-data
 		$(PY) tools/train.py configs/demo/cls_relu_vgg16_w05_digits.py --work-dir $(WORK)/demo_ann_cls_w05
 
 ## the YOLOv3 pair with the backbone at half width, 20 epochs (~2.3x `make demo` + `make demo-ann`;
-## docs/research/accuracy.md, hypothesis 28)
+## docs/research/accuracy.md)
 demo-w05: demo-pretrain-w05
 	$(call snn_ann_pair,yolov3,w05_digits,w05)
 

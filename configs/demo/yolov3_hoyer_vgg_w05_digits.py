@@ -1,6 +1,6 @@
 # The demo YOLOv3 (taps and backbone skip) with its backbone at half VGG16's width instead of a
 # quarter; neck and head keep the demo's widths, the head's bridges read the wider skip. Width
-# and skip add for the SNN (docs/research/accuracy.md, hypothesis 28). Stage 1 at the same
+# and skip add for the SNN (docs/research/accuracy.md). Stage 1 at the same
 # width: cls_hoyer_vgg16_w05_digits.py (`make demo-pretrain-w05`). ~2.3x `make demo`'s CPU time
 # per iteration; its twin: yolov3_relu_vgg_w05_digits.py.
 _base_ = './yolov3_hoyer_vgg_digits.py'

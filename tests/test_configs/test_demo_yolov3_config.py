@@ -98,7 +98,7 @@ def test_head_reads_out_the_bridge_membrane(repo_root):
 
 @pytest.mark.parametrize('width', ['', '_w05'])
 def test_demo_head_reads_the_backbone_past_the_neck(repo_root, width):
-    """The demo YOLOv3 (hypothesis 24) and its half-width backbone variant (hypothesis 28): the
+    """The demo YOLOv3 and its half-width backbone variant: the
     neck reads conv4_3 / conv5_3 before their pools at strides 8 / 16 / 32, each level hands the
     head its own binary map followed by the backbone's, and the head's bridges are built for
     those widths. The twin is the same network with ReLU: every conv and BN has the same

@@ -53,7 +53,7 @@ def parse_args():
                    "(default 0.2, as the class; 'none': the init's 1)")
     p.add_argument('--cross-stage-shortcut', action='store_true',
                    help="with --shortcut membrane: conv5_1 continues conv4_3's stream through "
-                   "pool4 (HoyerVGG's cross_stage_shortcut; docs/research/accuracy.md, hypothesis 7)")
+                   "pool4 (HoyerVGG's cross_stage_shortcut; docs/research/accuracy.md)")
     p.add_argument('--widening-shortcut', action='store_true',
                    help='with --cross-stage-shortcut, continue the stream across the widening '
                    "stage boundaries too, zero-padded (HoyerVGG's widening_shortcut)")

@@ -1,8 +1,8 @@
 # The spiking SSD300 as a delta over MMDetection's SSD300 model (COCO and VOC configs inject it
 # with model = _base_.hoyer_ssd300): HoyerSSDVGG16 (SSD's VGG layout, every conv BN +
 # HoyerSpike, membrane shortcuts in its VGG stages, across every stage boundary (zero-padded
-# where the width grows), conv5_3 -> fc6 and fc6 -> fc7: docs/research/accuracy.md, hypotheses
-# 1, 7 and 8), spiking SSD extra layers (HoyerSSDNeck, no
+# where the width grows), conv5_3 -> fc6 and fc6 -> fc7; the widening one measured in
+# docs/research/accuracy.md, table h8-ssd), spiking SSD extra layers (HoyerSSDNeck, no
 # L2Norm: see its docstring), analog classification/regression convs only. The backbone starts
 # from stage 1 (docs/guides/scale.md): the spiking HoyerVGG16 pretrained on ImageNet, whose
 # stages 0-4 load into HoyerSSDVGG (same parameter names); fc6/fc7 start from random weights. A

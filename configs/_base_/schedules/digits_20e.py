@@ -21,6 +21,6 @@ digits_20e = (digits_train_cfg, digits_optim_wrapper, digits_param_scheduler,
 
 # the same recipe over 40 epochs (the cosine over 40): `train_cfg, param_scheduler =
 # _base_.digits_40e` in a config inheriting one that uses digits_20e (the *_40e_digits* configs;
-# docs/research/accuracy.md, hypotheses 14 and 25)
+# docs/research/accuracy.md)
 digits_40e = (dict(digits_train_cfg, max_epochs=40),
               [digits_param_scheduler[0], dict(digits_param_scheduler[1], end=40)])

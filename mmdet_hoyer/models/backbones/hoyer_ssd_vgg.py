@@ -97,11 +97,11 @@ class HoyerSSDVGG(HoyerVGG):
         :class:`FCStage`; with ``branch_gamma``; False: plain fc6/fc7), and
         ``cross_stage_shortcut=True`` continues conv4_3's stream into conv5_1 through pool4
         (:class:`HoyerVGG`). Both keep class information at stride 16 that the layout without
-        them loses (docs/research/accuracy.md, hypothesis 7). ``widening_shortcut=True``
+        them loses (docs/research/accuracy.md). ``widening_shortcut=True``
         (needs both) carries the stream across the widening boundaries too: stages 0-3
         (zero-padded, as :class:`HoyerVGG`'s) and conv5_3 into fc6 through pool5
         (:class:`FCStage`), where the layout without it loses the box offset
-        (docs/research/accuracy.md, hypothesis 8). ``None`` (default, all three): on with
+        (docs/research/accuracy.md). ``None`` (default, all three): on with
         ``shortcut='membrane'`` (the widening one only when the other two are on), off with
         ``shortcut='none'``; True needs 'membrane'.
         ``pool_on`` applies to the pools of stages 0-2 (pool4 and pool5 already pool spikes).

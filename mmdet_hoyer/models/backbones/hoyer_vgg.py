@@ -119,7 +119,7 @@ class HoyerVGG(BaseModule):
             ``out_indices=(3, 4, 5)`` a three-level neck reads, at strides 8/16/32, units
             10/13/13 convs deep instead of 7/10/13 (``(2, 3, 4)`` without it). Same
             parameters, same convs at the same resolutions; only where pool4 and pool5 sit
-            changes (docs/research/accuracy.md, hypothesis 17).
+            changes (docs/research/accuracy.md).
         init_cfg: MMEngine init config, run after the random init (Kaiming convs, unit BN,
             :func:`~.random_init.with_random_init`); None (default): random. Stage 2 loads a
             stage-1 checkpoint with ``dict(type='Pretrained', prefix='backbone.',

@@ -6,7 +6,7 @@ score-weighted mean of the candidate boxes of its class that overlap it with IoU
 threshold, itself included. A detector predicts an object from several anchors and
 neighbouring cells; when their box errors are partly independent the mean is closer to the
 object than the best-scored box alone, and the noisier the regression the more it gains
-(docs/research/accuracy.md, hypothesis 23).
+(docs/research/accuracy.md).
 """
 from typing import Optional
 

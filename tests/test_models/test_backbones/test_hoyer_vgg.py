@@ -201,7 +201,7 @@ def test_widening_shortcut_needs_the_cross_stage_shortcut():
 
 @pytest.mark.parametrize('cross_stage_shortcut', [False, True])
 def test_tap_before_pool_reads_conv4_3_and_conv5_3_unpooled(cross_stage_shortcut):
-    """Hypothesis 17: conv4_3 at stride 8, conv5_3 at 16, pool5 of its spikes at 32."""
+    """tap_before_pool: conv4_3 at stride 8, conv5_3 at 16, pool5 of its spikes at 32."""
     torch.manual_seed(0)
     model = HoyerVGG(widen_factor=0.125, tap_before_pool=True, out_indices=(3, 4, 5),
                      cross_stage_shortcut=cross_stage_shortcut)
