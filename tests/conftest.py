@@ -16,6 +16,8 @@ register_all_modules(init_default_scope=True)
 torch.set_num_threads(2)
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+if REPO not in sys.path:  # projects/ (research code outside the package) imports as projects.*
+    sys.path.insert(0, REPO)
 
 
 @pytest.fixture(scope='session')

@@ -1,5 +1,4 @@
-from .centre_probe import (FeatureMapRecorder, centre_cells, centre_features,
-                           linear_probe_accuracy)
+from .feature_maps import FeatureMapRecorder
 from .firing_rate import FiringRateRecorder, layer_group, spiking_layers
 from .membrane import MembraneRecorder
 from .operations import (AC_PJ, MAC_PJ, InputSpikeRecorder, dense_layers, dense_macs,
@@ -8,5 +7,5 @@ from .operations import (AC_PJ, MAC_PJ, InputSpikeRecorder, dense_layers, dense_
 __all__ = [
     'FiringRateRecorder', 'spiking_layers', 'layer_group', 'MembraneRecorder',
     'InputSpikeRecorder', 'dense_layers', 'dense_macs', 'energy_report', 'MAC_PJ', 'AC_PJ',
-    'FeatureMapRecorder', 'centre_cells', 'centre_features', 'linear_probe_accuracy'
+    'FeatureMapRecorder'
 ]

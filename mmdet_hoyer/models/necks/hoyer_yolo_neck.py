@@ -3,14 +3,12 @@ from typing import List, Optional, Tuple
 
 import torch
 from torch import Tensor
-from torch.nn import functional as F
 
 from mmdet.models.necks import YOLOV3Neck
 from mmdet.models.necks.yolo_neck import DetectionBlock
 from mmdet.registry import MODELS
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
-from ..layers.membrane_shortcut import (check_membrane_option, check_shortcut_args,
-                                        init_branch_gamma,
+from ..layers.membrane_shortcut import (check_shortcut_args, init_branch_gamma,
                                         membrane_forward, prepare_units, same_width_links,
                                         unit_width)
 
@@ -35,21 +33,13 @@ class MembraneDetectionBlock(DetectionBlock):
     def units(self):
         return [self.conv1, self.conv2, self.conv3, self.conv4, self.conv5]
 
-    #: conv1 adds to an incoming stream (set by the neck's ``top_down_shortcut``)
-    stream_in = False
-
-    def forward(self, x: Tensor, stream: Optional[Tensor] = None,
-                return_membrane: bool = False):
-        """Spikes of conv5 (and its membrane with ``return_membrane``); ``stream``: a
-        membrane of conv1's width added to conv1's."""
-        if stream is not None and not self.stream_in:
-            raise ValueError(f'{type(self).__name__}: got a stream but stream_in is False')
-        return membrane_forward(self.units, self.links, x, stream=stream,
-                                return_membrane=return_membrane)
+    def forward(self, x: Tensor) -> Tensor:
+        """Spikes of conv5."""
+        return membrane_forward(self.units, self.links, x)
 
     def init_weights(self) -> None:
         super().init_weights()
-        init_branch_gamma(self.units, self.links, self.branch_gamma, self.stream_in)
+        init_branch_gamma(self.units, self.links, self.branch_gamma)
 
 
 @MODELS.register_module()
@@ -73,16 +63,6 @@ class HoyerYOLOV3Neck(YOLOV3Neck):
             ``'none'``: MMDetection's plain blocks.
         branch_gamma: with ``shortcut='membrane'``, initial BN γ of conv3-conv5 of each block
             (default 0.2; ``None``: ConvModule's 1).
-        top_down_shortcut: with ``shortcut='membrane'``, the top-down path carries a membrane
-            stream as FPN's top-down path carries its sum: the 1×1 lateral conv's membrane,
-            upsampled like its spikes, is added to the membrane of the next detection block's
-            conv1 (same width), ``m1 = up(m_lat) + BN(conv1([up(o_lat), c_i]))``. conv1 still
-            reads the concatenated spikes; no parameter or synaptic operation is added; conv1's
-            BN γ starts at ``branch_gamma``, as every unit that adds to a stream.
-        membrane_out: with ``shortcut='membrane'``, also return each level's last membrane
-            (conv5's, the pre-activation of the spikes it emits) after the spike maps: a tuple
-            of ``2·num_scales`` maps, for :class:`~mmdet_hoyer.models.dense_heads.
-            MembraneYOLOV3Head`, whose read-out adds them.
         backbone_skip: each level's output also carries the backbone map the level was built
             from, concatenated after the neck's map (deepest first: ``[o_i, c_i]``), so the
             head reads it through its one 3×3 bridge conv as the SSD's head reads conv4_3. The
@@ -99,8 +79,6 @@ class HoyerYOLOV3Neck(YOLOV3Neck):
                  act_cfg: ConfigType = dict(type='HoyerSpike'),
                  shortcut: str = 'membrane',
                  branch_gamma: Optional[float] = 0.2,
-                 top_down_shortcut: bool = False,
-                 membrane_out: bool = False,
                  backbone_skip: bool = False,
                  init_cfg: OptMultiConfig = None) -> None:
         for name, value in (('in_channels', in_channels), ('out_channels', out_channels)):
@@ -111,16 +89,9 @@ class HoyerYOLOV3Neck(YOLOV3Neck):
             raise ValueError('HoyerYOLOV3Neck: norm_cfg must not be None: the spiking neuron '
                              'thresholds the normalised pre-activation')
         check_shortcut_args('HoyerYOLOV3Neck', shortcut, branch_gamma)
-        check_membrane_option('HoyerYOLOV3Neck', 'top_down_shortcut', top_down_shortcut, shortcut)
-        check_membrane_option('HoyerYOLOV3Neck', 'membrane_out', membrane_out, shortcut)
         if not isinstance(backbone_skip, bool):
             raise ValueError(f'HoyerYOLOV3Neck: backbone_skip must be True or False, got '
                              f'{backbone_skip!r}')
-        if backbone_skip and membrane_out:
-            raise ValueError('HoyerYOLOV3Neck: backbone_skip and membrane_out cannot be combined '
-                             '(MembraneYOLOV3Head reads exactly the neck\'s maps and membranes)')
-        self.top_down_shortcut = top_down_shortcut
-        self.membrane_out = membrane_out
         self.backbone_skip = backbone_skip
         super().__init__(num_scales, list(in_channels), list(out_channels), conv_cfg=conv_cfg,
                          norm_cfg=norm_cfg, act_cfg=act_cfg, init_cfg=init_cfg)
@@ -132,39 +103,12 @@ class HoyerYOLOV3Neck(YOLOV3Neck):
                 block = getattr(self, f'detect{i + 1}')
                 setattr(self, f'detect{i + 1}', MembraneDetectionBlock(
                     block.conv1.conv.in_channels, block.conv1.conv.out_channels, **cfg))
-                getattr(self, f'detect{i + 1}').stream_in = top_down_shortcut and i > 0
-        if top_down_shortcut:  # the lateral membranes are read again (no in-place ReLU)
-            prepare_units(type(self).__name__,
-                          [getattr(self, f'conv{i}') for i in range(1, num_scales)])
 
     def forward(self, feats: Tuple[Tensor, ...]) -> Tuple[Tensor, ...]:
         if len(feats) != self.num_scales:
             raise ValueError(f'HoyerYOLOV3Neck: expected {self.num_scales} feature maps, got '
                              f'{len(feats)}')
-        if self.top_down_shortcut or self.membrane_out:
-            outs = self._forward_streams(feats)
-        else:
-            outs = super().forward(feats)
+        outs = super().forward(feats)
         if self.backbone_skip:  # the backbone's map of each level after the neck's
             outs = tuple(torch.cat((o, c), 1) for o, c in zip(outs, reversed(feats)))
         return outs
-
-    def _forward_streams(self, feats: Tuple[Tensor, ...]) -> Tuple[Tensor, ...]:
-        """The top-down membrane stream and/or the membranes after the spikes."""
-        out, membrane = self.detect1(feats[-1], return_membrane=True)  # deepest first
-        outs, membranes = [out], [membrane]
-        for i, x in enumerate(reversed(feats[:-1])):
-            lateral = getattr(self, f'conv{i + 1}')
-            stream = None
-            if self.top_down_shortcut:
-                lateral_membrane = lateral(out, activate=False)
-                tmp = lateral.activate(lateral_membrane)
-                stream = F.interpolate(lateral_membrane, scale_factor=2)
-            else:
-                tmp = lateral(out)
-            tmp = torch.cat((F.interpolate(tmp, scale_factor=2), x), 1)
-            out, membrane = getattr(self, f'detect{i + 2}')(tmp, stream=stream,
-                                                           return_membrane=True)
-            outs.append(out)
-            membranes.append(membrane)
-        return tuple(outs + membranes) if self.membrane_out else tuple(outs)

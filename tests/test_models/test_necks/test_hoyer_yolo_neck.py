@@ -6,14 +6,11 @@ from mmdet_hoyer.models.layers import HoyerSpike
 from mmdet_hoyer.models.necks import HoyerYOLOV3Neck
 
 
-@pytest.mark.parametrize('shortcut, top_down', [('none', False), ('membrane', False),
-                                                ('membrane', True)])
+@pytest.mark.parametrize('shortcut', ['none', 'membrane'])
 @pytest.mark.parametrize('in_channels, out_channels', [([64, 64, 32], [32, 16, 8]),
                                                        ([16, 24, 8], [8, 8, 4])])
-def test_shapes_and_binary_outputs_from_binary_inputs(in_channels, out_channels, shortcut,
-                                                      top_down):
-    neck = HoyerYOLOV3Neck(3, in_channels, out_channels, shortcut=shortcut,
-                           top_down_shortcut=top_down)
+def test_shapes_and_binary_outputs_from_binary_inputs(in_channels, out_channels, shortcut):
+    neck = HoyerYOLOV3Neck(3, in_channels, out_channels, shortcut=shortcut)
     assert isinstance(neck, YOLOV3Neck)  # MMDetection's topology, not a copy
     neurons = [m for m in neck.modules() if isinstance(m, HoyerSpike)]
     convs = [m for m in neck.modules() if isinstance(m, torch.nn.Conv2d)]
@@ -74,46 +71,11 @@ def test_bad_shortcut_arguments_name_the_field():
         HoyerYOLOV3Neck(3, [64, 32, 16], [32, 16, 8], shortcut='membrane', branch_gamma=-1)
 
 
-def test_top_down_shortcut_adds_the_upsampled_lateral_membrane_to_conv1():
-    torch.manual_seed(0)
-    ref = HoyerYOLOV3Neck(2, [16, 8], [8, 4], act_cfg=dict(type='ReLU'))
-    neck = HoyerYOLOV3Neck(2, [16, 8], [8, 4], act_cfg=dict(type='ReLU'), top_down_shortcut=True)
-    assert {k: v.shape for k, v in ref.state_dict().items()} == \
-        {k: v.shape for k, v in neck.state_dict().items()}  # no parameter added
-    neck.init_weights()
-    assert not neck.detect1.stream_in and neck.detect2.stream_in
-    assert float(neck.detect2.conv1.bn.weight.detach().mean()) == pytest.approx(0.2)  # a branch
-    neck.load_state_dict(ref.state_dict())
-    ref.eval()
-    neck.eval()
-    feats = (torch.randn(1, 8, 8, 8), torch.randn(1, 16, 4, 4))
-    top = ref.detect1(feats[1])
-    m_lat = ref.conv1(top, activate=False)
-    up = torch.nn.functional.interpolate
-    b = ref.detect2
-    x = torch.cat((up(m_lat.relu(), scale_factor=2), feats[0]), 1)
-    m1 = up(m_lat, scale_factor=2) + b.conv1(x, activate=False)  # conv1 still reads spikes
-    m2 = b.conv2(m1.relu(), activate=False)
-    m3 = m1 + b.conv3(m2.relu(), activate=False)
-    m4 = m2 + b.conv4(m3.relu(), activate=False)
-    m5 = m3 + b.conv5(m4.relu(), activate=False)
-    outs = neck(feats)
-    torch.testing.assert_close(outs[0], top)
-    torch.testing.assert_close(outs[1], m5.relu())
-    assert not torch.allclose(ref(feats)[1], outs[1])
-    with pytest.raises(ValueError, match='top_down_shortcut=True needs'):
-        HoyerYOLOV3Neck(2, [16, 8], [8, 4], shortcut='none', top_down_shortcut=True)
-    with pytest.raises(ValueError, match='top_down_shortcut must be True or False'):
-        HoyerYOLOV3Neck(2, [16, 8], [8, 4], top_down_shortcut=1)
-
-
-@pytest.mark.parametrize('top_down', [False, True])
-def test_backbone_skip_appends_each_levels_backbone_map(top_down):
+def test_backbone_skip_appends_each_levels_backbone_map():
     torch.manual_seed(0)
     in_channels, out_channels = [16, 12, 8], [8, 6, 4]
-    skip = HoyerYOLOV3Neck(3, in_channels, out_channels, backbone_skip=True,
-                           top_down_shortcut=top_down)
-    plain = HoyerYOLOV3Neck(3, in_channels, out_channels, top_down_shortcut=top_down)
+    skip = HoyerYOLOV3Neck(3, in_channels, out_channels, backbone_skip=True)
+    plain = HoyerYOLOV3Neck(3, in_channels, out_channels)
     plain.load_state_dict(skip.state_dict())  # no parameter added
     skip.eval()
     plain.eval()
@@ -126,7 +88,5 @@ def test_backbone_skip_appends_each_levels_backbone_map(top_down):
         assert ((o == 0) | (o == 1)).all()
     with pytest.raises(ValueError, match='backbone_skip must be True or False'):
         HoyerYOLOV3Neck(3, in_channels, out_channels, backbone_skip=1)
-    with pytest.raises(ValueError, match='backbone_skip and membrane_out cannot be combined'):
-        HoyerYOLOV3Neck(3, in_channels, out_channels, backbone_skip=True, membrane_out=True)
     with pytest.raises(ValueError, match='expected 3 feature maps, got 2'):
         skip(feats[:2])

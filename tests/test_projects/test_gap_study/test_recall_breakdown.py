@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from mmdet_hoyer.analysis.recall_breakdown import (best_match, binned_mean, box_errors,
+from projects.gap_study.recall_breakdown import (best_match, binned_mean, box_errors,
                                                    edge_distance, luminance, object_contrast,
                                                    quantile_edges)
 

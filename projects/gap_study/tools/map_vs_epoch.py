@@ -1,6 +1,6 @@
 """Validation mAP per epoch of several runs (e.g. an SNN and its ANN twin), table and plot.
 
-    python tools/analysis_tools/map_vs_epoch.py LABEL=WORK_DIR [LABEL=WORK_DIR ...] \
+    python projects/gap_study/tools/map_vs_epoch.py LABEL=WORK_DIR [LABEL=WORK_DIR ...] \
         [--metrics coco/bbox_mAP_50 coco/bbox_mAP] --out docs/results/map_vs_epoch.md
 
 Reads MMEngine's training logs (``WORK_DIR/<timestamp>/vis_data/scalars.json``); writes the
@@ -10,8 +10,10 @@ import argparse
 import os
 import os.path as osp
 import shlex
+import sys
 
-from mmdet_hoyer.analysis.val_curves import curves_table, plot_curves, read_val_curve
+sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '../../..')))  # the repo: projects.*
+from projects.gap_study.val_curves import curves_table, plot_curves, read_val_curve  # noqa: E402
 
 
 def main(argv=None) -> None:
@@ -38,7 +40,7 @@ def main(argv=None) -> None:
     plot_curves(curves, png)
     text = '\n\n'.join(curves_table(c, m) for m, c in curves.items())
     with open(args.out, 'w') as f:
-        f.write(f'Produced by `python tools/analysis_tools/map_vs_epoch.py '
+        f.write(f'Produced by `python projects/gap_study/tools/map_vs_epoch.py '
                 f'{shlex.join(args.runs)} --metrics {shlex.join(args.metrics)} '
                 f'--out {shlex.quote(args.out)}`\n\n'
                 f'{text}\n\n![{", ".join(args.metrics)} per epoch]({osp.basename(png)})\n')

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from mmdet_hoyer.analysis.val_curves import curves_table, read_val_curve
+from projects.gap_study.val_curves import curves_table, read_val_curve
 
 
 def write_log(path, entries):

@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-sys.path.insert(0, __import__('conftest').REPO + '/tools/analysis_tools')
+sys.path.insert(0, __import__('conftest').REPO + '/projects/gap_study/tools')
 import ap_per_iou  # noqa: E402
 
 #: one image, two classes, a 20 px box each

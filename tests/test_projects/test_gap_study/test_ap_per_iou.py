@@ -7,7 +7,7 @@ import pytest
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
-from mmdet_hoyer.analysis.ap_per_iou import ap_per_iou, gap_shares, precision_ap
+from projects.gap_study.ap_per_iou import ap_per_iou, gap_shares, precision_ap
 
 #: two classes, one object each; class 2's detection is 16.6 px high on a 20 px box: IoU 0.83
 GT_BOXES = {1: [10., 10., 20., 20.], 2: [40., 40., 20., 20.]}

@@ -1,6 +1,6 @@
 """Linear class probe on a detector's feature maps at the ground-truth box centres.
 
-    python tools/analysis_tools/centre_probe.py CONFIG CHECKPOINT [--num-train 400]
+    python projects/gap_study/tools/centre_probe.py CONFIG CHECKPOINT [--num-train 400]
         [--num-val 200] [--layers backbone neck bbox_head.convs_bridge.0 ...] [--window 1]
         [--alpha 10] [--out FILE.md]
 
@@ -19,6 +19,7 @@ import argparse
 import copy
 import json
 import os.path as osp
+import sys
 from collections import defaultdict
 
 import numpy as np
@@ -27,11 +28,13 @@ from mmengine.config import DictAction
 from mmengine.runner import Runner
 
 import mmdet_hoyer  # noqa: F401  (registers the plugin; torch>=2.6 checkpoint loading)
-from mmdet_hoyer.analysis.centre_probe import (FeatureMapRecorder, centre_box_targets,
-                                               centre_features, default_probe_layers,
-                                               linear_probe_accuracy, linear_probe_r2,
-                                               probe_layers)
 from mmdet_hoyer.utils import load_trained_model
+
+sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '../../..')))  # the repo: projects.*
+from projects.gap_study.centre_probe import (FeatureMapRecorder, centre_box_targets,  # noqa: E402
+                                             centre_features, default_probe_layers,
+                                             linear_probe_accuracy, linear_probe_r2,
+                                             probe_layers)
 
 
 def parse_args():

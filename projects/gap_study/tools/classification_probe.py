@@ -4,12 +4,12 @@ Trains ``HoyerVGG`` + global pooling + a linear classifier for a few hundred ste
 scikit-learn's handwritten digits (upsampled to 32 px, random ink/background colours) and
 prints the validation accuracy. Used to compare neuron settings before a long detector run:
 
-    python tools/analysis_tools/classification_probe.py                  # HoyerVGG16 (default)
-    python tools/analysis_tools/classification_probe.py --shortcut none  # the plain stack
-    python tools/analysis_tools/classification_probe.py --shortcut none --surrogate-lower -1
-    python tools/analysis_tools/classification_probe.py --relu                # ANN twin
-    python tools/analysis_tools/classification_probe.py --warmup 200 500 --steps 800  # warm-up
-    python tools/analysis_tools/classification_probe.py --sensitivity --steps 0   # chaos at init
+    python projects/gap_study/tools/classification_probe.py                  # HoyerVGG16 (default)
+    python projects/gap_study/tools/classification_probe.py --shortcut none  # the plain stack
+    python projects/gap_study/tools/classification_probe.py --shortcut none --surrogate-lower -1
+    python projects/gap_study/tools/classification_probe.py --relu                # ANN twin
+    python projects/gap_study/tools/classification_probe.py --warmup 200 500 --steps 800  # warm-up
+    python projects/gap_study/tools/classification_probe.py --sensitivity --steps 0   # chaos at init
 
 ``--shortcut none`` builds the authors' plain stack instead of the membrane-shortcut HoyerVGG
 (docs/research/accuracy.md has what each flag measured). ``--warmup BEGIN END`` applies the spike warm-up of ``SpikeWarmupHook`` (graded surrogate ramp

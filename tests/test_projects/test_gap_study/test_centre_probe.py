@@ -3,7 +3,7 @@ import pytest
 import torch
 from torch import nn
 
-from mmdet_hoyer.analysis.centre_probe import (FeatureMapRecorder, centre_box_targets,
+from projects.gap_study.centre_probe import (FeatureMapRecorder, centre_box_targets,
                                                centre_cells, centre_features,
                                                default_probe_layers, linear_probe_accuracy,
                                                linear_probe_r2, probe_layers)

@@ -2,8 +2,8 @@
 table (mean ± sd of the val accuracy at chosen steps, firing rate, ratio to the ReLU twin) and
 a plot of accuracy against training step.
 
-    python tools/analysis_tools/probe_sweep.py --out docs/research/accuracy_probe.md  # the docs' table
-    python tools/analysis_tools/probe_sweep.py --variants plain mem --seeds 0 --steps 100
+    python projects/gap_study/tools/probe_sweep.py --out docs/research/accuracy_probe.md  # the docs' table
+    python projects/gap_study/tools/probe_sweep.py --variants plain mem --seeds 0 --steps 100
 
 Each probe runs in its own process with one thread (``--jobs`` at a time): on a 2-core machine
 two single-thread probes finish sooner than two 2-thread ones one after the other.
@@ -151,7 +151,7 @@ def main():
         histories = list(pool.map(lambda r: run_probe(r[0], r[1], args.steps), runs))
     results = dict(zip(runs, histories))
     text = table(results, args.variants, args.seeds, args.steps, report_steps)
-    cmd = ' '.join(['python tools/analysis_tools/probe_sweep.py'] + sys.argv[1:])
+    cmd = ' '.join(['python projects/gap_study/tools/probe_sweep.py'] + sys.argv[1:])
     doc = (f'Classification probe (`classification_probe.py`: quarter-width HoyerVGG16 + GAP + '
            f'linear, recoloured 32 px sklearn digits, AdamW 2e-3, batch 32), {args.steps} steps, '
            f'seeds {args.seeds}, validation with binary spikes (mean ± sd over seeds).\n'

@@ -1,7 +1,7 @@
 """Which objects the spiking detector misses and its ANN twin finds: recall per object size,
 contrast and background luminance.
 
-    python tools/analysis_tools/recall_breakdown.py SNN_CONFIG SNN_CHECKPOINT \
+    python projects/gap_study/tools/recall_breakdown.py SNN_CONFIG SNN_CHECKPOINT \
         [--ann ANN_CONFIG ANN_CHECKPOINT] [--score-thr 0.3] [--iou-thr 0.5] [--bins 4] \
         [--num-images N] [--out docs/research/recall_breakdown.md]
 
@@ -25,10 +25,12 @@ import numpy as np
 import torch
 
 import mmdet_hoyer  # noqa: F401  (registers the plugin; torch>=2.6 checkpoint loading)
-from mmdet_hoyer.analysis.recall_breakdown import (BOX_ERRORS, best_match, binned_mean,
-                                                   box_errors, edge_distance, luminance,
-                                                   object_contrast, quantile_edges)
 from mmdet_hoyer.utils.cli import add_snn_ann_args, check_snn_ann_files, load_snn_ann
+
+sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '../../..')))  # the repo: projects.*
+from projects.gap_study.recall_breakdown import (BOX_ERRORS, best_match, binned_mean,  # noqa: E402
+                                                 box_errors, edge_distance, luminance,
+                                                 object_contrast, quantile_edges)
 
 ATTRIBUTES = (('size', '√(w·h), px of the original image'),
               ('contrast', 'mean |L − background| of the 15 % most distinct pixels'),
@@ -215,7 +217,7 @@ def main(argv=None) -> None:
     objects = {k: np.asarray(v) for k, v in objects.items()}
     results = {n: {k: np.asarray(v, dtype=float) for k, v in r.items()}
                for n, r in results.items()}
-    command = 'python tools/analysis_tools/recall_breakdown.py ' + ' '.join(
+    command = 'python projects/gap_study/tools/recall_breakdown.py ' + ' '.join(
         sys.argv[1:] if argv is None else argv)
     tables = write_table(args.out, command, objects, results, args.score_thr, args.iou_thr,
                          args.bins)

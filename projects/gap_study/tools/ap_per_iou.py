@@ -2,7 +2,7 @@
 
     python tools/test.py CONFIG CHECKPOINT --cfg-options \
         test_evaluator.outfile_prefix=work_dirs/ap/snn        # writes work_dirs/ap/snn.bbox.json
-    python tools/analysis_tools/ap_per_iou.py data/digits_det/annotations/instances_val.json \
+    python projects/gap_study/tools/ap_per_iou.py data/digits_det/annotations/instances_val.json \
         "SNN=work_dirs/ap/snn.bbox.json,work_dirs/ap/snn_s1.bbox.json" "ANN twin=work_dirs/ap/ann.bbox.json" \
         --pair "SNN:ANN twin" [--out docs/research/accuracy.md --marker ap-per-iou] [--plot F.png]
 
@@ -25,9 +25,10 @@ from typing import Dict, List, Tuple
 import numpy as np
 from pycocotools.coco import COCO
 
-from mmdet_hoyer.analysis.ap_per_iou import ap_per_iou, gap_shares
+sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '../../..')))  # the repo: projects.*
+from projects.gap_study.ap_per_iou import ap_per_iou, gap_shares  # noqa: E402
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '../../../tools/analysis_tools'))
 from results_table import write  # noqa: E402  (the marker writer of the results tables)
 
 

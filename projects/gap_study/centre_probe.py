@@ -4,7 +4,7 @@ For every ground-truth box, the feature vector of the map cell that contains the
 collected (the cell a YOLO-style head predicts the object's class from); a logistic regression
 fitted on training images and scored on validation images says how linearly separable the
 classes are in that map. Chance is ``1/num_classes``; used to find where a spiking detector
-loses class information (README, known limitations).
+loses class information (docs/results/limitations.md).
 
 The box variant asks the same of localisation: a ridge regression from the same vectors to the
 box in the cell's frame, as a YOLO head parametrises it (centre offset inside the cell and log
@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .layer_hooks import LayerHookRecorder
+from mmdet_hoyer.analysis import FeatureMapRecorder  # noqa: F401  (re-exported for the tools)
 
 
 def centre_cells(boxes: Tensor, feat_hw: Tuple[int, int], input_hw: Tuple[int, int]
@@ -103,27 +103,6 @@ def linear_probe_accuracy(train_x: np.ndarray, train_y: np.ndarray, val_x: np.nd
     clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=max_iter))
     clf.fit(train_x, train_y)
     return float(clf.score(val_x, val_y))
-
-
-class FeatureMapRecorder(LayerHookRecorder):
-    """Keeps the latest output maps (4-d tensors) of named modules: a tensor output is recorded
-    as ``name``, the i-th map of a tuple/list output as ``name[i]`` (e.g. a neck's levels)."""
-
-    def __init__(self, layers: Sequence[Tuple[str, nn.Module]]) -> None:
-        super().__init__(layers)
-        self.maps: Dict[str, Tensor] = {}
-
-    def _hook(self, name: str) -> Callable:
-        def hook(module, args, out):
-            if isinstance(out, Tensor):
-                out = {name: out}
-            elif isinstance(out, (list, tuple)):
-                out = {f'{name}[{i}]': o for i, o in enumerate(out)}
-            else:
-                return
-            self.maps.update((k, o.detach()) for k, o in out.items()
-                             if isinstance(o, Tensor) and o.ndim == 4)
-        return hook
 
 
 def probe_layers(model: nn.Module, names: Sequence[str]) -> List[Tuple[str, nn.Module]]:

@@ -4,7 +4,7 @@ import sys
 
 def test_probe_runs_and_reports_accuracy_and_rate(repo_root):
     proc = subprocess.run(
-        [sys.executable, f'{repo_root}/tools/analysis_tools/classification_probe.py', '--steps',
+        [sys.executable, f'{repo_root}/projects/gap_study/tools/classification_probe.py', '--steps',
          '2', '--depth', '11', '--widen-factor', '0.125'],
         capture_output=True, text=True, cwd=repo_root, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -18,7 +18,7 @@ def test_probe_runs_and_reports_accuracy_and_rate(repo_root):
 
 def test_probe_warmup_and_sensitivity_report(repo_root):
     proc = subprocess.run(
-        [sys.executable, f'{repo_root}/tools/analysis_tools/classification_probe.py', '--steps',
+        [sys.executable, f'{repo_root}/projects/gap_study/tools/classification_probe.py', '--steps',
          '2', '--depth', '11', '--widen-factor', '0.125', '--warmup', '0', '2', '--sensitivity'],
         capture_output=True, text=True, cwd=repo_root, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -32,14 +32,14 @@ def test_probe_warmup_and_sensitivity_report(repo_root):
     # the first layer sees the analog image: 1 % noise flips few of its spikes
     assert float(rows[0][1]) < float(rows[0][2])
     bad = subprocess.run(
-        [sys.executable, f'{repo_root}/tools/analysis_tools/classification_probe.py', '--steps',
+        [sys.executable, f'{repo_root}/projects/gap_study/tools/classification_probe.py', '--steps',
          '2', '--warmup', '3', '1'], capture_output=True, text=True, cwd=repo_root, timeout=300)
     assert bad.returncode != 0 and '--warmup BEGIN END needs' in bad.stderr
 
 
 def test_probe_builds_the_requested_shortcut_and_neuron(repo_root):
     proc = subprocess.run(
-        [sys.executable, f'{repo_root}/tools/analysis_tools/classification_probe.py', '--steps',
+        [sys.executable, f'{repo_root}/projects/gap_study/tools/classification_probe.py', '--steps',
          '1', '--depth', '11', '--widen-factor', '0.125', '--shortcut', 'membrane',
          '--branch-gamma', '0.2', '--exclude-saturated', '--mode', 'channel'],
         capture_output=True, text=True, cwd=repo_root, timeout=300)
@@ -49,7 +49,7 @@ def test_probe_builds_the_requested_shortcut_and_neuron(repo_root):
     assert "mode='channel'" in net and 'exclude_saturated=True' in net
 
     plain = subprocess.run(
-        [sys.executable, f'{repo_root}/tools/analysis_tools/classification_probe.py', '--steps',
+        [sys.executable, f'{repo_root}/projects/gap_study/tools/classification_probe.py', '--steps',
          '1', '--depth', '11', '--widen-factor', '0.125', '--shortcut', 'none',
          '--branch-gamma', 'none'],
         capture_output=True, text=True, cwd=repo_root, timeout=300)
@@ -59,7 +59,7 @@ def test_probe_builds_the_requested_shortcut_and_neuron(repo_root):
 
 
 def test_probe_cross_stage_shortcut_flag(repo_root):
-    probe = f'{repo_root}/tools/analysis_tools/classification_probe.py'
+    probe = f'{repo_root}/projects/gap_study/tools/classification_probe.py'
     proc = subprocess.run(
         [sys.executable, probe, '--steps', '1', '--depth', '11', '--widen-factor', '0.125',
          '--cross-stage-shortcut'], capture_output=True, text=True, cwd=repo_root, timeout=300)

@@ -5,7 +5,7 @@ import sys
 def test_sweep_writes_a_table_with_twin_ratios_and_a_plot(repo_root, tmp_path):
     out = tmp_path / 'probe.md'
     proc = subprocess.run(
-        [sys.executable, f'{repo_root}/tools/analysis_tools/probe_sweep.py', '--variants',
+        [sys.executable, f'{repo_root}/projects/gap_study/tools/probe_sweep.py', '--variants',
          'mem-relu', 'mem', '--seeds', '0', '1', '--steps', '2', '--out', str(out)],
         capture_output=True, text=True, cwd=repo_root, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -24,7 +24,7 @@ def test_sweep_writes_a_table_with_twin_ratios_and_a_plot(repo_root, tmp_path):
 
 def test_sweep_rejects_steps_the_probe_does_not_report(repo_root):
     proc = subprocess.run(
-        [sys.executable, f'{repo_root}/tools/analysis_tools/probe_sweep.py', '--variants',
+        [sys.executable, f'{repo_root}/projects/gap_study/tools/probe_sweep.py', '--variants',
          'mem', '--seeds', '0', '--steps', '100', '--report-steps', '30'],
         capture_output=True, text=True, cwd=repo_root, timeout=120)
     assert proc.returncode != 0 and '--report-steps [30]' in proc.stderr
