@@ -63,3 +63,16 @@ def test_missing_gen1_folder_names_the_layout_and_the_source(repo_root, tmp_path
     os.makedirs(tmp_path / 'gen1' / 'val')
     with pytest.raises(FileNotFoundError, match=r'data_prefix.events: folder .*train'):
         check_data_paths(cfg)
+
+
+@pytest.mark.parametrize('backbone', [dict(type='HoyerVGG', depth=16, widen_factor=0.125),
+                                      dict(type='HoyerSSDVGG', depth=16, widen_factor=0.125),
+                                      dict(type='HoyerResNet', depth=50, widen_factor=0.125)])
+def test_every_spiking_backbone_reads_event_channels(backbone):
+    from mmdet.registry import MODELS
+    model = MODELS.build(dict(backbone, in_channels=10)).eval()
+    first = next(m for m in model.modules() if isinstance(m, torch.nn.Conv2d))
+    assert first.in_channels == 10
+    with torch.no_grad():
+        outs = model(torch.rand(1, 10, 64, 64) * 3)
+    assert all(torch.isfinite(o).all() for o in outs)
