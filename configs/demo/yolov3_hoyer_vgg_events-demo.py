@@ -18,7 +18,8 @@ model = dict(
         anchor_generator=dict(base_sizes=[[(24, 29), (34, 30), (51, 35)],
                                           [(12, 28), (26, 20), (16, 35)],
                                           [(8, 18), (10, 21), (18, 18)]])))
-demo_dataset = dict(_base_.gen1_dataset, data_root=events_root)
+demo_dataset = dict(_base_.gen1_dataset, data_root=events_root,
+                    metainfo=dict(classes=('digit', 'shape')))
 resize = dict(type='Resize', scale=input_size, keep_ratio=True, interpolation='area')
 train_pipeline = [*_base_.gen1_load, resize, dict(type='RandomFlip', prob=0.5),
                   dict(type='PackDetInputs')]

@@ -61,6 +61,7 @@ def test_spiking_detector_trains_and_evaluates_under_the_gen1_protocol(events_tr
     inputs = runner.model.data_preprocessor(next(iter(runner.train_dataloader)), True)['inputs']
     assert inputs.shape[1:] == (10, 128, 160)  # 152x120 padded to multiples of 32
     assert inputs.sum() > 0 and (inputs >= 0).all() and (inputs == inputs.round()).all()
+    assert runner.train_dataloader.dataset.metainfo['classes'] == ('digit', 'shape')
     scalars = runner.message_hub.log_scalars
     assert 0 < scalars['train/loss'].current() < float('inf')
     assert 0 < scalars['train/loss_hoyer'].current() < float('inf')
