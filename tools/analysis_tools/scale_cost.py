@@ -170,10 +170,11 @@ def ops_table(args) -> str:
 
 
 # ---------------------------------------------------------------- GPU-hours
-#: the one GPU measurement of the project (docs/results/benchmarks.md, 2026-11-23, one H100): the demo
-#: network (configs/demo/yolov3_hoyer_vgg_digits.py) at batch 32 × 320², ANN twin 156 ms per
-#: training step; SNN 1.30× that (step time) with 1.23× the GPU kernel time
-H100_REF = dict(config='configs/demo/yolov3_relu_vgg_digits.py', size=(320, 320), batch=32,
+#: the one GPU measurement of the project (docs/results/benchmarks.md, one H100): the demo
+#: network of that time (configs/demo/yolov3_hoyer_vgg_digits.py before the taps and the
+#: backbone skip: 3.18 GMACs per image at 320², counted by ann_gmacs then) at batch 32 × 320²,
+#: ANN twin 156 ms per training step; SNN 1.30× that (step time) with 1.23× the GPU kernel time
+H100_REF = dict(gmacs=3.18, size=(320, 320), batch=32,
                 ann_step_s=0.156, snn_step_ratio=1.30, snn_kernel_ratio=1.23)
 #: (stage, config, train size (H, W), images per epoch, epochs, GPUs of the documented command)
 SCHEDULES = [
@@ -209,7 +210,7 @@ LOWER_FLOPS = 0.3 * 494e12
 
 def hours_table(args) -> str:
     ref = H100_REF
-    ref_gmacs = ann_gmacs(ref['config'], ref['size'])
+    ref_gmacs = ref['gmacs']  # the network that was measured, not today's demo
     s_per_gmac = ref['ann_step_s'] / ref['batch'] / ref_gmacs
     lines = ['| stage | GMACs / image (train size) | images × epochs | ANN twin GPU-hours, '
              'low – high | SNN GPU-hours, low – high | SNN wall time on the documented GPUs |',
@@ -226,8 +227,8 @@ def hours_table(args) -> str:
             f'`tools/analysis_tools/gpu_check.sh` measures them). Low: 6 FLOPs per MAC of a '
             f'training image (forward and backward) at 30 % of an H100\'s dense TF32 peak '
             f'({LOWER_FLOPS / 1e12:.0f} TFLOP/s). High: GPU time proportional to the MACs, '
-            f'calibrated on the project\'s one GPU measurement (one H100, 2026-11-23: the demo '
-            f'network at {ref["batch"]} × {ref["size"][0]}², {ref_gmacs:.2f} GMACs per image, '
+            f'calibrated on the project\'s one GPU measurement (one H100: the demo '
+            f'network of that time at {ref["batch"]} × {ref["size"][0]}², {ref_gmacs:.2f} GMACs per image, '
             f'ANN twin {ref["ann_step_s"] * 1e3:.0f} ms per step, {s_per_gmac * 1e3:.2f} ps per '
             f'MAC) — small quarter-width convolutions use a GPU far worse than full-width ones, '
             f'so the truth lies between. SNN: the ANN figure times the GPU kernel-time ratio '
