@@ -18,7 +18,7 @@ import os.path as osp
 
 import mmdet_hoyer  # noqa: F401  (registers the plugin; torch>=2.6 checkpoint loading)
 from mmdet_hoyer.analysis import FiringRateRecorder, spiking_layers
-from mmdet_hoyer.apis import event_frame, event_window_us, events_window, inference_events
+from mmdet_hoyer.apis import event_frame, event_window_us, inference_events
 from mmdet_hoyer.datasets.events import DatFile, EventFileError
 
 
@@ -60,9 +60,10 @@ def main(argv=None) -> None:
                          'event_demo.py needs an event-camera config (e.g. configs/demo/'
                          'yolov3_hoyer_vgg_events-demo.py); for images use tools/image_demo.py')
     try:
-        first, last = DatFile(args.recording).time_range
+        recording = DatFile(args.recording)
     except EventFileError as e:
         raise SystemExit(f'error: {e}')
+    first, last = recording.time_range
     start = max(int(args.start_ms * 1000), first + window)
     end = int(args.end_ms * 1000) if args.end_ms is not None else last
     times = list(range(start, end + 1, int(args.step_ms * 1000)))
@@ -86,9 +87,9 @@ def main(argv=None) -> None:
         vis = VISUALIZERS.build(dict(type='DetLocalVisualizer', name='event_demo', line_width=1))
         vis.dataset_meta = model.dataset_meta
         os.makedirs(osp.join(args.out_dir, 'vis'), exist_ok=True)
-        h, w = results[0].metainfo['ori_shape']
         for t, r in zip(times, results):
-            frame = event_frame(events_window(args.recording, t, window, (w, h)), w, h)
+            frame = event_frame(recording.window(t - window, t), recording.width,
+                                recording.height)
             vis.add_datasample('events', frame, r, draw_gt=False, show=False,
                                pred_score_thr=args.pred_score_thr,
                                out_file=osp.join(args.out_dir, 'vis', f'{stem}_{t}.png'))

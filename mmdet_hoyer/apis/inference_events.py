@@ -45,9 +45,10 @@ def inference_events(model: nn.Module, path: str,
 def event_window_us(cfg) -> Optional[int]:
     """The window length of an event-camera config's test pipeline (``LoadPropheseeEvents``),
     ``None`` for an image config."""
+    from mmdet.registry import TRANSFORMS
     for t in cfg.test_dataloader.dataset.pipeline:
         if t.get('type') == 'LoadPropheseeEvents':
-            return int(t.get('window_us', 50_000))
+            return TRANSFORMS.build(t).window_us  # the transform's own default when unset
     return None
 
 
