@@ -38,6 +38,7 @@ import mmdet_hoyer  # noqa: F401
 from mmdet.models.utils import unpack_gt_instances
 from mmdet.registry import MODELS
 from mmdet.testing import demo_mm_inputs
+from mmdet_hoyer.utils.markdown import write_between_markers
 from mmdet_hoyer.models.layers import (recompute_spikes, resolve_impl, set_regularize,
                                        take_hoyer_terms)
 
@@ -285,27 +286,11 @@ def main(argv=None):
     text = markdown(res, args)
     print(text)
     if args.out:
-        write_table(args.out, text, argv if argv is not None else sys.argv[1:])
+        write_between_markers(args.out, 'benchmark-table', text,
+                              ['tools/analysis_tools/benchmark_train.py',
+                               *(argv if argv is not None else sys.argv[1:])],
+                              new_page='# Training-cost benchmark\n')
     return res
-
-
-MARK_BEGIN, MARK_END = '<!-- benchmark-table -->', '<!-- /benchmark-table -->'
-
-
-def write_table(path: str, table: str, argv) -> None:
-    """Write the table (with the command) into ``path``: between the markers when the file has
-    them (so the surrounding analysis is kept), else as a new file."""
-    block = (f'{MARK_BEGIN}\nProduced by `python tools/analysis_tools/benchmark_train.py '
-             f'{" ".join(argv)}`:\n\n{table}\n{MARK_END}')
-    old = open(path).read() if osp.isfile(path) else ''
-    if MARK_BEGIN in old and MARK_END in old:
-        head, rest = old.split(MARK_BEGIN, 1)
-        new = head + block + rest.split(MARK_END, 1)[1]
-    else:
-        os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-        new = f'# Training-cost benchmark\n\n{block}\n'
-    with open(path, 'w') as f:
-        f.write(new)
 
 
 if __name__ == '__main__':

@@ -21,6 +21,8 @@ import statistics
 import sys
 from typing import Dict, List, Optional, Tuple
 
+from mmdet_hoyer.utils.markdown import write_between_markers
+
 COCO = (('coco/bbox_mAP', 'mAP'), ('coco/bbox_mAP_50', 'mAP@0.5'),
         ('coco/bbox_mAP_75', 'mAP@0.75'), ('coco/bbox_mAP_s', 'mAP_s'))
 VOC = (('pascal_voc/mAP', 'VOC mAP'),)
@@ -107,21 +109,7 @@ def table(runs: List[Tuple[str, List[str]]]) -> Tuple[str, Dict[str, dict]]:
     return '\n'.join(rows), summary
 
 
-def write(path: str, text: str, marker: Optional[str]) -> None:
-    if not marker:
-        with open(path, 'w') as f:
-            f.write(text + '\n')
-        return
-    begin, end = f'<!-- {marker} -->', f'<!-- /{marker} -->'
-    old = open(path).read() if osp.isfile(path) else ''
-    block = f'{begin}\n{text}\n{end}'
-    if begin in old and end in old:
-        head, rest = old.split(begin, 1)
-        new = head + block + rest.split(end, 1)[1]
-    else:
-        new = old.rstrip('\n') + ('\n\n' if old else '') + block + '\n'
-    with open(path, 'w') as f:
-        f.write(new)
+
 
 
 def main(argv=None):
@@ -148,7 +136,7 @@ def main(argv=None):
         text += '\n\n' + '  \n'.join(lines)
     print(text)
     if args.out:
-        write(args.out, text, args.marker)
+        write_between_markers(args.out, args.marker, text)
 
 
 if __name__ == '__main__':

@@ -41,6 +41,7 @@ from torch import nn
 import mmdet_hoyer  # noqa: F401
 from mmdet.registry import MODELS
 from mmdet_hoyer.analysis.operations import InputSpikeRecorder, dense_macs, energy_report
+from mmdet_hoyer.utils.markdown import write_between_markers
 from mmdet_hoyer.models.layers import (HoyerSpike, hoyer_layers, recompute_spikes, set_impl,
                                        set_regularize, take_hoyer_terms)
 
@@ -351,21 +352,6 @@ def step_table(args) -> str:
             + '\n\n' + '\n'.join(lines))
 
 
-def write_block(path: str, marker: str, text: str, argv) -> None:
-    begin, end = f'<!-- {marker} -->', f'<!-- /{marker} -->'
-    block = (f'{begin}\nProduced by `python tools/analysis_tools/scale_cost.py '
-             f'{" ".join(argv)}`:\n\n{text}\n{end}')
-    old = open(path).read() if osp.isfile(path) else '# Scale\n'
-    if begin in old and end in old:
-        head, rest = old.split(begin, 1)
-        new = head + block + rest.split(end, 1)[1]
-    else:
-        new = old.rstrip('\n') + '\n\n' + block + '\n'
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    with open(path, 'w') as f:
-        f.write(new)
-
-
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description='operations, energy and training-step cost of the '
                                 'full-scale configs')
@@ -412,7 +398,8 @@ def main(argv=None):
     text = dict(ops=ops_table, step=step_table, hours=hours_table)[args.what](args)
     print(text)
     if args.out:
-        write_block(args.out, f'scale-{args.what}', text, argv)
+        write_between_markers(args.out, f'scale-{args.what}', text,
+                              ['tools/analysis_tools/scale_cost.py', *argv], new_page='# Scale\n')
 
 
 if __name__ == '__main__':

@@ -27,9 +27,7 @@ from pycocotools.coco import COCO
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '../../..')))  # the repo: projects.*
 from projects.gap_study.ap_per_iou import ap_per_iou, gap_shares  # noqa: E402
-
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '../../../tools/analysis_tools'))
-from results_table import write  # noqa: E402  (the marker writer of the results tables)
+from mmdet_hoyer.utils.markdown import write_between_markers  # noqa: E402
 
 
 def parse_run(arg: str) -> Tuple[str, List[str]]:
@@ -124,7 +122,7 @@ def main(argv=None) -> str:
     text = table(thresholds, aps, seeds, pairs)
     print(text)
     if args.out:
-        write(args.out, text, args.marker)
+        write_between_markers(args.out, args.marker, text)
     if args.plot:
         plot(args.plot, thresholds, aps)
     return text

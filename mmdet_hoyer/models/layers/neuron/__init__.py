@@ -4,6 +4,7 @@ backends and the switches the hooks use.
 =================== ============================================================
 ``hoyer_spike``     :class:`HoyerSpike`, the module (registered as ``HoyerSpike``)
 ``functional``      the maths as pure tensor functions (paper's equations)
+``surrogate``       :class:`BoxcarSurrogate`, the spike's surrogate gradient
 ``step``            the contract of a training-step backend, its argument check
 ``backends``        the backends' table: ``torch``, ``cpp``, ``compile``, ``auto``
 ``backend_torch``   eager ATen ops, the readable reference
@@ -17,20 +18,22 @@ backends and the switches the hooks use.
 from .backend_torch import hoyer_neuron_train
 from .backends import BACKENDS, IMPLS, resolve_impl, train_step
 from .folded_spike import FoldedSpike
-from .functional import (channel_view, clipped_moments, firing_rate, folded_firing_threshold,
-                         hoyer_extremum, hoyer_square, relu_warmup_mix, saturated_count, spike,
-                         spike_map, surrogate_primitive, update_running, warmup_mix)
+from .functional import (channel_view, check_alpha, clipped_moments, firing_rate,
+                         folded_firing_threshold, hoyer_extremum, hoyer_square, saturated_count,
+                         spike, spike_map, update_running, warmup_mix)
 from .hoyer_spike import HoyerSpike
 from .network import (hoyer_layers, set_impl, set_record_stats, set_regularize, set_warmup,
                       take_hoyer_terms)
 from .recompute import recompute_spikes, register_spikes
 from .step import StepResult
+from .surrogate import PAPER_SURROGATE, BoxcarSurrogate
 
 __all__ = [
-    'BACKENDS', 'FoldedSpike', 'HoyerSpike', 'IMPLS', 'StepResult', 'channel_view',
+    'BACKENDS', 'BoxcarSurrogate', 'FoldedSpike', 'HoyerSpike', 'IMPLS', 'PAPER_SURROGATE',
+    'StepResult', 'channel_view', 'check_alpha',
     'clipped_moments', 'firing_rate', 'folded_firing_threshold', 'hoyer_extremum',
     'hoyer_layers', 'hoyer_neuron_train', 'hoyer_square', 'recompute_spikes', 'register_spikes',
-    'relu_warmup_mix', 'resolve_impl', 'saturated_count', 'set_impl', 'set_record_stats',
-    'set_regularize', 'set_warmup', 'spike', 'spike_map', 'surrogate_primitive',
+    'resolve_impl', 'saturated_count', 'set_impl', 'set_record_stats',
+    'set_regularize', 'set_warmup', 'spike', 'spike_map',
     'take_hoyer_terms', 'train_step', 'update_running', 'warmup_mix'
 ]

@@ -27,16 +27,17 @@ from typing import Callable, Optional, Tuple
 import torch
 from torch import Tensor
 
-from .functional import (batch_threshold, channel_view, hoyer_square, keep_for_backward,
-                         saved_bounds, spike_map)
+from .functional import batch_extremum, channel_view, hoyer_square, keep_for_backward, spike_map
 from .step import StepResult, check_step_args
+from .surrogate import PAPER_SURROGATE, BoxcarSurrogate
 
 
 def forward_pass(z: Tensor, t: Tensor, bounds: Tuple[float, float], per_channel: bool,
-                 exclude_saturated: bool) -> Tuple[Tensor, Tensor, Tensor]:
-    """``u = clamp(z/t, *bounds)`` (float32) and the extremum's moments ``(Σc, Σc²)`` of
-    ``c = clamp(u, 0, 1)``, less the saturated count when ``exclude_saturated`` (paper: the
-    Hoyer extremum; :func:`~.functional.saturated_count`)."""
+                 exclude_saturated: bool) -> Tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
+    """``(u, m1, m2, s1, s2)``: ``u = clamp(z/t, *bounds)`` (float32), the moments
+    ``s1 = Σc``, ``s2 = Σc²`` of ``c = clamp(u, 0, 1)`` (the regularizer's) and the extremum's
+    moments ``m1``, ``m2``: ``s1``, ``s2`` less the saturated count when ``exclude_saturated``
+    (the authors' detection code; :func:`~.functional.saturated_count`), else the same."""
     dims = [0] + list(range(2, z.dim())) if per_channel else list(range(z.dim()))
     u = (z.float() / t).clamp(bounds[0], bounds[1])
     c = u.clamp(0.0, 1.0)
@@ -110,18 +111,18 @@ class _HoyerNeuronTrainCompiled(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, z: Tensor, theta_abs: Tensor, fallback: Tensor, per_channel: bool,
-                surrogate: Tuple[float, float, float], reg_theta_grad: bool, sync: bool,
+                surrogate: BoxcarSurrogate, reg_theta_grad: bool, sync: bool,
                 exclude_saturated: bool, on_spikes: Optional[Callable]):
         t = theta_abs.detach().float()
-        bounds = saved_bounds(surrogate)  # as the eager neuron: same spikes
+        bounds = surrogate.saved_bounds()  # as the eager neuron: same spikes
         # 16-bit inputs are widened here, so each variant compiles once for every dtype
         u, m1, m2, s1, s2 = _compiled(forward_pass)(z.detach().float(), t, bounds, per_channel,
                                                     exclude_saturated)
-        e, thr = batch_threshold((m1, m2), fallback, sync, z.dim())
-        spikes = spike_map(u, thr, z.dtype)
+        e, e_view = batch_extremum((m1, m2), fallback, sync, z.dim())
+        spikes = spike_map(u, e_view, z.dtype)
         keep_for_backward(ctx, u, t, e, surrogate, reg_theta_grad, z.dtype)
         if on_spikes is not None:
-            on_spikes(spikes, u, thr)
+            on_spikes(spikes, u, e_view)
         return spikes, e, s1, s2
 
     @staticmethod
@@ -134,7 +135,7 @@ class _HoyerNeuronTrainCompiled(torch.autograd.Function):
         if grad_o is None:
             grad_o = torch.zeros_like(u)
         grad_z, grad_t = _compiled(backward_pass)(
-            grad_o.float(), u, t, g1, g2, ctx.surrogate, has_reg, ctx.reg_theta_grad)
+            grad_o.float(), u, t, g1, g2, tuple(ctx.surrogate), has_reg, ctx.reg_theta_grad)
         return (grad_z.to(ctx.z_dtype) if ctx.needs_input_grad[0] else None,
                 grad_t.reshape(t.shape) if ctx.needs_input_grad[1] else None,
                 None, None, None, None, None, None, None)
@@ -144,7 +145,7 @@ def hoyer_neuron_train_compiled(z: Tensor,
                                 theta_abs: Tensor,
                                 fallback: Tensor,
                                 per_channel: bool = False,
-                                surrogate: Tuple[float, float, float] = (0.5, 0.0, 2.0),
+                                surrogate: BoxcarSurrogate = PAPER_SURROGATE,
                                 reg_theta_grad: bool = True,
                                 sync: bool = False,
                                 exclude_saturated: bool = False,
@@ -155,12 +156,12 @@ def hoyer_neuron_train_compiled(z: Tensor,
     forward and backward passes compiled into one fused kernel each."""
     check_step_args('compile', z, per_channel)
     return _HoyerNeuronTrainCompiled.apply(z, theta_abs, fallback, bool(per_channel),
-                                           tuple(float(v) for v in surrogate), reg_theta_grad,
+                                           BoxcarSurrogate.of(surrogate), reg_theta_grad,
                                            sync, exclude_saturated, on_spikes)
 
 
 def step(z: Tensor, clip: Tensor, fallback: Tensor, *, per_channel: bool = False,
-         surrogate: Tuple[float, float, float] = (0.5, 0.0, 2.0), with_hoyer: bool = False,
+         surrogate: BoxcarSurrogate = PAPER_SURROGATE, with_hoyer: bool = False,
          reg_theta_grad: bool = True, sync: bool = False, exclude_saturated: bool = False,
          on_spikes: Optional[Callable[..., None]] = None) -> StepResult:
     """The compiled backend under the common contract (:mod:`.step`)."""

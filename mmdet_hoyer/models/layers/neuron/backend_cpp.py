@@ -30,9 +30,10 @@ import torch
 from torch import Tensor
 
 from .cpu_kernels import hoyer_cpu_ops, hoyer_cpu_ops_unavailable_reason
-from .functional import (batch_threshold, channel_view, hoyer_square, keep_for_backward,
-                         saved_bounds, spike_map, update_running)
+from .functional import (batch_extremum, channel_view, hoyer_square, keep_for_backward,
+                         spike_map, update_running)
 from .step import StepResult, check_step_args
+from .surrogate import PAPER_SURROGATE, BoxcarSurrogate
 
 
 def unavailable_reason(device: torch.device) -> Optional[str]:
@@ -42,12 +43,12 @@ def unavailable_reason(device: torch.device) -> Optional[str]:
     return hoyer_cpu_ops_unavailable_reason()
 
 
-def _rebuild_spike_map(u: Tensor, threshold: Tensor, dtype: torch.dtype) -> Tensor:
-    """``1[u ≥ threshold]`` in ``dtype`` (the forward's spike pass; bit-equal to
+def _rebuild_spike_map(u: Tensor, extremum: Tensor, dtype: torch.dtype) -> Tensor:
+    """``1[u ≥ E]`` in ``dtype`` (the forward's spike pass; bit-equal to
     :func:`~.functional.spike_map`); the eager map for what the kernel does not take."""
     if u.device.type != 'cpu' or u.dtype != torch.float32:
-        return spike_map(u, threshold, dtype)
-    return hoyer_cpu_ops().hoyer_spike_map.default(u, threshold, dtype)
+        return spike_map(u, extremum, dtype)
+    return hoyer_cpu_ops().hoyer_spike_map.default(u, extremum, dtype)
 
 
 class _HoyerNeuronTrainCPU(torch.autograd.Function):
@@ -58,17 +59,17 @@ class _HoyerNeuronTrainCPU(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, z: Tensor, theta_abs: Tensor, fallback: Tensor, per_channel: bool,
-                surrogate: Tuple[float, float, float], reg_theta_grad: bool, sync: bool,
+                surrogate: BoxcarSurrogate, reg_theta_grad: bool, sync: bool,
                 exclude_saturated: bool, on_spikes: Optional[Callable],
                 running: Optional[Tensor], momentum: float):
         t = theta_abs.detach()
-        lo, hi = saved_bounds(surrogate)
+        lo, hi = surrogate.saved_bounds()
         ops = hoyer_cpu_ops()
         if sync:  # the moments are summed over processes before E is formed (as eager)
             u, s1, s2, n = ops.hoyer_moments.default(z.detach(), t, lo, hi, per_channel)
             moments = (s1 - n, s2 - n) if exclude_saturated else (s1, s2)
-            e, thr = batch_threshold(moments, fallback, sync, z.dim())
-            spikes = spike_map(u, thr, z.dtype)
+            e, e_view = batch_extremum(moments, fallback, sync, z.dim())
+            spikes = spike_map(u, e_view, z.dtype)
             h = hoyer_square(s1, s2)
             sums = torch.stack([s1.sum(), s2.sum()])
             if running is not None:
@@ -80,11 +81,11 @@ class _HoyerNeuronTrainCPU(torch.autograd.Function):
                 running if in_place else None, momentum)
             if running is not None and not in_place:  # a buffer of another dtype
                 update_running(running, e.reshape(running.shape), momentum)
-            thr = channel_view(e, z.dim()) if on_spikes is not None else None
+            e_view = channel_view(e, z.dim()) if on_spikes is not None else None
         keep_for_backward(ctx, u, t, e, surrogate, reg_theta_grad, z.dtype)
         ctx.sums = sums
         if on_spikes is not None:  # spike-map recomputation rebuilds with the one-pass kernel
-            on_spikes(spikes, u, thr, rebuild=_rebuild_spike_map)
+            on_spikes(spikes, u, e_view, rebuild=_rebuild_spike_map)
         return spikes, e, s1, s2, h
 
     @staticmethod
@@ -105,7 +106,7 @@ def hoyer_neuron_train_cpu(z: Tensor,
                            theta_abs: Tensor,
                            fallback: Tensor,
                            per_channel: bool = False,
-                           surrogate: Tuple[float, float, float] = (0.5, 0.0, 2.0),
+                           surrogate: BoxcarSurrogate = PAPER_SURROGATE,
                            reg_theta_grad: bool = True,
                            sync: bool = False,
                            exclude_saturated: bool = False,
@@ -129,13 +130,13 @@ def hoyer_neuron_train_cpu(z: Tensor,
     """
     check_step_args('cpp', z, per_channel)
     out = _HoyerNeuronTrainCPU.apply(z, theta_abs, fallback, bool(per_channel),
-                                     tuple(float(v) for v in surrogate), reg_theta_grad, sync,
+                                     BoxcarSurrogate.of(surrogate), reg_theta_grad, sync,
                                      exclude_saturated, on_spikes, running, float(momentum))
     return out if with_hoyer else out[:4]
 
 
 def step(z: Tensor, clip: Tensor, fallback: Tensor, *, per_channel: bool = False,
-         surrogate: Tuple[float, float, float] = (0.5, 0.0, 2.0), with_hoyer: bool = False,
+         surrogate: BoxcarSurrogate = PAPER_SURROGATE, with_hoyer: bool = False,
          reg_theta_grad: bool = True, sync: bool = False, exclude_saturated: bool = False,
          on_spikes: Optional[Callable[..., None]] = None) -> StepResult:
     """The fused CPU backend under the common contract (:mod:`.step`): ``H`` comes from the

@@ -5,9 +5,10 @@ from typing import Callable, Optional, Tuple
 import torch
 from torch import Tensor
 
-from .functional import (_bounded, _surrogate_grad, _window_grad, batch_threshold,
-                         channel_view, hoyer_square, keep_for_backward, reduce_dims, spike_map)
+from .functional import (batch_extremum, channel_view, hoyer_square, keep_for_backward,
+                         reduce_dims, spike_map)
 from .step import StepResult, check_step_args
+from .surrogate import PAPER_SURROGATE, BoxcarSurrogate, window_grad
 
 
 class _HoyerNeuronTrain(torch.autograd.Function):
@@ -19,7 +20,7 @@ class _HoyerNeuronTrain(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, z: Tensor, theta_abs: Tensor, fallback: Tensor, dims: Tuple[int, ...],
-                surrogate: Tuple[float, float, float], reg_theta_grad: bool,
+                surrogate: BoxcarSurrogate, reg_theta_grad: bool,
                 sync: bool = False, exclude_saturated: bool = False,
                 on_spikes: Optional[Callable[[Tensor, Tensor, Tensor], None]] = None):
         t = theta_abs.detach().float()
@@ -31,21 +32,21 @@ class _HoyerNeuronTrain(torch.autograd.Function):
         s2 = torch.vdot(c.reshape(-1), c.reshape(-1)) if not dims or len(dims) == c.dim() \
             else c.square_().sum(dims)
         moments = (s1, s2) if n is None else (s1 - n, s2 - n)
-        e, thr = batch_threshold(moments, fallback, sync, z.dim())
+        e, e_view = batch_extremum(moments, fallback, sync, z.dim())
         # fresh CPU allocations of activation size cost more than the arithmetic: write the
         # spikes into the clamp buffer (no longer needed) when the dtypes agree
-        spikes = torch.ge(u, thr, out=c) if z.dtype == torch.float32 and c.shape == z.shape \
-            else spike_map(u, thr, z.dtype)
-        u = _bounded(u, surrogate)  # bounds keep E's side of every u
+        spikes = torch.ge(u, e_view, out=c) if z.dtype == torch.float32 and c.shape == z.shape \
+            else spike_map(u, e_view, z.dtype)
+        u = surrogate.bound_(u)  # the bounds keep E's side of every u
         keep_for_backward(ctx, u, t, e, surrogate, reg_theta_grad, z.dtype)
         if on_spikes is not None:
-            on_spikes(spikes, u, thr)
+            on_spikes(spikes, u, e_view)
         return spikes, e, s1, s2
 
     @staticmethod
     def backward(ctx, grad_o, _grad_e, g1, g2):
         u, t = ctx.saved_tensors
-        grad_u = _surrogate_grad(grad_o, u, ctx.surrogate)
+        grad_u = ctx.surrogate.grad(grad_o, u)
         grad_t = None
         need_t = ctx.needs_input_grad[1]
         has_reg = g1 is not None or g2 is not None
@@ -57,7 +58,7 @@ class _HoyerNeuronTrain(torch.autograd.Function):
             g1 = channel_view(g1, ndim) if g1 is not None else torch.zeros((), device=u.device)
             g2 = channel_view(g2, ndim) if g2 is not None else torch.zeros((), device=u.device)
             reg = torch.mul(u, 2.0 * g2.float()).add_(g1.float())
-            grad_u.add_(_window_grad(reg, u, 0.0, 1.0, right_closed=False, out=reg))
+            grad_u.add_(window_grad(reg, u, 0.0, 1.0, right_closed=False, out=reg))
             if need_t and ctx.reg_theta_grad:  # one reduction for both terms
                 grad_t = -torch.vdot(grad_u.reshape(-1), u.reshape(-1))
         grad_z = grad_u.div_(t).to(ctx.z_dtype) if ctx.needs_input_grad[0] else None
@@ -70,7 +71,7 @@ def hoyer_neuron_train(z: Tensor,
                        theta_abs: Tensor,
                        fallback: Tensor,
                        per_channel: bool = False,
-                       surrogate: Tuple[float, float, float] = (0.5, 0.0, 2.0),
+                       surrogate: BoxcarSurrogate = PAPER_SURROGATE,
                        reg_theta_grad: bool = True,
                        sync: bool = False,
                        exclude_saturated: bool = False,
@@ -79,7 +80,7 @@ def hoyer_neuron_train(z: Tensor,
     """The neuron's training step, fused: equal to composing the functions above.
 
     ``s1, s2 = clipped_moments(z, |θ|)``, ``E = hoyer_extremum(s1, s2, fallback)`` and
-    ``o = spike(z, |θ|, E, *surrogate)``, computed with one clamp and one saved tensor.
+    ``o = spike(z, |θ|, E, surrogate)``, computed with one clamp and one saved tensor.
 
     Returns:
         ``(o, E, s1, s2)``. ``o`` carries the surrogate gradient; ``s1``/``s2`` carry the
@@ -97,12 +98,12 @@ def hoyer_neuron_train(z: Tensor,
         to ``u`` (:func:`~.recompute.register_spikes`).
     """
     return _HoyerNeuronTrain.apply(z, theta_abs, fallback, reduce_dims(z, per_channel),
-                                   tuple(float(v) for v in surrogate), reg_theta_grad, sync,
+                                   BoxcarSurrogate.of(surrogate), reg_theta_grad, sync,
                                    exclude_saturated, on_spikes)
 
 
 def step(z: Tensor, clip: Tensor, fallback: Tensor, *, per_channel: bool = False,
-         surrogate: Tuple[float, float, float] = (0.5, 0.0, 2.0), with_hoyer: bool = False,
+         surrogate: BoxcarSurrogate = PAPER_SURROGATE, with_hoyer: bool = False,
          reg_theta_grad: bool = True, sync: bool = False, exclude_saturated: bool = False,
          on_spikes: Optional[Callable[..., None]] = None) -> StepResult:
     """The eager backend under the common contract (:mod:`.step`)."""

@@ -40,11 +40,16 @@ def unavailable_reason(impl: str, device: torch.device) -> Optional[str]:
     return BACKENDS[impl][1](device)
 
 
-def resolve_impl(impl: str, device: torch.device) -> str:
-    """The backend ``impl`` trains with on ``device`` (``'auto'`` resolved). ``RuntimeError``
-    saying why when an explicit backend cannot run there."""
+def check_impl(impl: str) -> str:
+    """``impl`` after its one check (``ValueError`` naming the choices)."""
     if impl not in IMPLS:
         raise ValueError(f'HoyerSpike: impl must be one of {IMPLS}, got {impl!r}')
+    return impl
+
+
+def resolve_impl(impl: str, device: torch.device) -> str:
+    """The backend ``impl`` (checked: :func:`check_impl`) trains with on ``device`` (``'auto'``
+    resolved). ``RuntimeError`` saying why when an explicit backend cannot run there."""
     if impl == 'auto':
         if device.type != 'cpu':
             return 'torch'

@@ -3,8 +3,10 @@
 
 The kernels are compiled once per torch version and Python (``torch.utils.cpp_extension``, about
 20 s on 2 cores; ``make setup`` does it) into ``$MMDET_HOYER_CACHE/ops`` (default
-``~/.cache/mmdet-hoyer/ops``) and registered as ``torch.ops.mmdet_hoyer.hoyer_moments`` and
-``torch.ops.mmdet_hoyer.hoyer_backward``. A changed source is rebuilt on its next load.
+``~/.cache/mmdet-hoyer/ops``) and registered under ``torch.ops.mmdet_hoyer``: ``hoyer_forward``
+(moments, extremum, regularizer, running update and spikes in one call), ``hoyer_moments`` (the
+first pass alone, for distributed training), ``hoyer_spike_map`` (``1[u ≥ E]``, for saved-spike
+recomputation) and ``hoyer_backward``. A changed source is rebuilt on its next load.
 """
 import functools
 import logging

@@ -16,23 +16,27 @@ Both statistics share two sums, ``s1 = Σc`` and ``s2 = Σc²`` (``c ≥ 0`` so 
 training-step backends (:mod:`.backends`: eager, fused C++ CPU kernels, ``torch.compile``) fuse
 them and are tested to equal their composition.
 
-Three thresholds, named apart everywhere:
+Three thresholds, three names (in code, C++ kernels and docs alike):
 
-* the **clip threshold** ``θ`` (the trainable parameter ``HoyerSpike.threshold``; ``|θ|`` is
-  ``clip``): the scale of ``u = z/|θ|`` and the clip ``c = clamp(u, 0, 1)``;
-* the **extremum** ``E`` (batch value while training, ``running_extremum`` in eval): the
-  threshold on ``u``;
-* the **firing threshold** ``|θ|·E`` on ``z`` (:func:`folded_firing_threshold`: the exact
-  float32 constant ``T`` with ``1[z ≥ T] = 1[z/|θ| ≥ E]``, what exported graphs hold).
+* ``θ``, the **clip threshold** (the trainable parameter ``HoyerSpike.threshold``, a name kept
+  for checkpoints; arguments say ``theta_abs`` or ``clip`` for ``|θ|``): the scale of
+  ``u = z/|θ|`` and the clip ``c = clamp(u, 0, 1)``;
+* ``E``, the **extremum** (batch value while training, ``running_extremum`` in eval; arguments
+  say ``extremum``): what ``u`` is compared with, ``o = 1[u ≥ E]``;
+* ``T``, the **firing threshold** on ``z`` (:func:`folded_firing_threshold`: the float32
+  constant with ``1[z ≥ T] = 1[z/|θ| ≥ E]``, ``T ≈ |θ|·E``; what exported graphs hold).
+
+The surrogate gradient is one object, :class:`~.surrogate.BoxcarSurrogate`.
 
 Everything that is a statistic (``s1``, ``s2``, ``E``, ``H``) is computed in float32 whatever
 the input dtype, so mixed precision changes neither the thresholds nor the regularizer.
 """
-import functools
 from typing import Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor
+
+from .surrogate import PAPER_SURROGATE, BoxcarSurrogate
 
 #: Smallest value the extremum may take: a spike needs ``u > 0`` even when all ``c`` underflow.
 EXTREMUM_EPS = torch.finfo(torch.float32).tiny
@@ -124,103 +128,55 @@ def update_running(running: Tensor, value: Tensor, momentum: float) -> None:
         running.mul_(1.0 - momentum).add_(value.detach().to(running.dtype), alpha=momentum)
 
 
-# Window masks use ATen's fused ``hardtanh_backward(g, x, lo, hi) = g·1[lo < x < hi]``: one pass,
-# no bool tensor. Building ``1[...]`` from bool comparisons and converting it (or ``torch.where``)
-# made the neuron's backward several times slower than ReLU's on CPU. The right-closed window
-# ``lower < u ≤ upper`` is exact: for float32 ``u``, ``u ≤ upper ⇔ u < nextafter(upper, +∞)``.
-
-@functools.lru_cache(maxsize=64)
-def _next_up(x: float) -> float:
-    """The next float32 above ``x`` (exact in float32, as ATen converts the scalar); cached:
-    the surrogate's bounds are per-layer constants."""
-    return torch.nextafter(torch.tensor(x, dtype=torch.float32),
-                           torch.tensor(float('inf'))).item()
-
-
-def _window_grad(g: Tensor, u: Tensor, lower: float, upper: float,
-                 right_closed: bool = True, out: Optional[Tensor] = None) -> Tensor:
-    """``g·1[lower < u ≤ upper]`` (``< upper`` when not ``right_closed``); written to ``out``
-    (which may be ``g`` itself: element-wise) or a new tensor."""
-    hi = _next_up(upper) if right_closed else upper
-    if out is None:
-        return torch.ops.aten.hardtanh_backward(g, u, lower, hi)
-    return torch.ops.aten.hardtanh_backward.grad_input(g, u, lower, hi, grad_input=out)
-
-
-def spike_map(u: Tensor, threshold: Tensor, dtype: torch.dtype) -> Tensor:
-    """``1[u ≥ threshold]`` as a ``dtype`` tensor of ``u``'s shape (``threshold`` broadcast)."""
-    return torch.ge(u, threshold, out=torch.empty(u.shape, dtype=dtype, device=u.device))
-
-
-def saved_bounds(surrogate: Tuple[float, float, float]) -> Tuple[float, float]:
-    """The range the saved ``u`` is clamped to: it contains the surrogate window and the clip
-    range (0, 1) with margin, so every mask and product the backward computes is unchanged,
-    ``1[u ≥ E]`` is too (``E ∈ (0, 1]``), and an infinite ``u`` (e.g. a float16 input beyond
-    65504) cannot turn ``0·u`` into NaN."""
-    _, lower, upper = surrogate
-    return min(lower, 0.0) - 1.0, max(upper, 1.0) + 1.0
-
-
-def _bounded(u: Tensor, surrogate: Tuple[float, float, float]) -> Tensor:
-    """``u`` clamped in place to :func:`saved_bounds`."""
-    return u.clamp_(*saved_bounds(surrogate))
-
-
-def _surrogate_grad(grad_o: Tensor, u: Tensor,
-                    surrogate: Tuple[float, float, float]) -> Tensor:
-    """Box-car surrogate: ``∂L/∂u = scale·1[lower < u ≤ upper]·∂L/∂o`` (float32, new tensor)."""
-    scale, lower, upper = surrogate
-    grad_u = _window_grad(grad_o.float(), u, lower, upper)
-    return grad_u.mul_(scale) if scale != 1.0 else grad_u
+def spike_map(u: Tensor, extremum: Tensor, dtype: torch.dtype) -> Tensor:
+    """``1[u ≥ E]`` as a ``dtype`` tensor of ``u``'s shape (``extremum`` broadcast to ``u``)."""
+    return torch.ge(u, extremum, out=torch.empty(u.shape, dtype=dtype, device=u.device))
 
 
 class _HoyerSpike(torch.autograd.Function):
-    """``o = 1[z/t ≥ E]`` with the box-car surrogate ``∂o/∂u = scale·1[lower < u ≤ upper]``."""
+    """``o = 1[z/|θ| ≥ E]`` with the box-car surrogate gradient (:class:`BoxcarSurrogate`)."""
 
     @staticmethod
-    def forward(ctx, z: Tensor, theta_abs: Tensor, extremum: Tensor, scale: float,
-                lower: float, upper: float) -> Tensor:
+    def forward(ctx, z: Tensor, theta_abs: Tensor, extremum: Tensor,
+                surrogate: BoxcarSurrogate) -> Tensor:
         u = z.float() / theta_abs.float()  # float32 as in the training step
         ctx.save_for_backward(z, theta_abs)
-        ctx.surrogate = (scale, lower, upper)
+        ctx.surrogate = surrogate
         return spike_map(u, channel_view(extremum.float(), z.dim()), z.dtype)
 
     @staticmethod
     def backward(ctx, grad_o: Tensor):
         z, theta_abs = ctx.saved_tensors
         t = theta_abs.float()
-        u = _bounded(z.float() / t, ctx.surrogate)
-        grad_u = _surrogate_grad(grad_o, u, ctx.surrogate)
+        u = ctx.surrogate.bound_(z.float() / t)
+        grad_u = ctx.surrogate.grad(grad_o, u)
         grad_t = None
         if ctx.needs_input_grad[1]:
             grad_t = (-torch.vdot(grad_u.reshape(-1), u.reshape(-1)) / t).reshape(
                 theta_abs.shape).to(theta_abs.dtype)
         grad_z = grad_u.div_(t).to(z.dtype) if ctx.needs_input_grad[0] else None
-        return grad_z, grad_t, None, None, None, None
+        return grad_z, grad_t, None, None
 
 
-def spike(z: Tensor,
-                theta_abs: Tensor,
-                extremum: Tensor,
-                scale: float = 0.5,
-                lower: float = 0.0,
-                upper: float = 2.0) -> Tensor:
+def spike(z: Tensor, theta_abs: Tensor, extremum: Tensor,
+          surrogate: BoxcarSurrogate = PAPER_SURROGATE) -> Tensor:
     """Binary spikes ``o = 1[z/|θ| ≥ E]`` in the dtype of ``z`` (values exactly 0 or 1).
 
-    Backward is the straight-through box-car surrogate of the paper's code,
-    ``∂o/∂u = scale · 1[lower < u ≤ upper]`` (default ``0.5·1[0 < u ≤ 2]``), chained through
-    ``u = z/|θ|`` to ``z`` (``/|θ|``) and to ``|θ|`` (``-u/|θ|``); ``E`` gets no gradient.
+    Backward is the straight-through box-car ``surrogate`` (default the paper code's
+    ``0.5·1[0 < u ≤ 2]``), chained through ``u = z/|θ|`` to ``z`` (``/|θ|``) and to ``|θ|``
+    (``-u/|θ|``); ``E`` gets no gradient.
 
     Args:
         z: pre-activation ``(N, C, ...)`` or any shape for a scalar ``E``.
         theta_abs: ``|θ| > 0``, scalar tensor.
         extremum: ``E``, scalar or per-channel ``(C,)``.
+        surrogate: a :class:`BoxcarSurrogate` (or its ``(scale, lower, upper)`` tuple).
     """
-    return _HoyerSpike.apply(z, theta_abs, extremum.detach(), scale, lower, upper)
+    return _HoyerSpike.apply(z, theta_abs, extremum.detach(), BoxcarSurrogate.of(surrogate))
 
 
-def batch_threshold(moments: Tuple[Tensor, Tensor], fallback: Tensor, sync: bool,
-                    ndim: int) -> Tuple[Tensor, Tensor]:
+def batch_extremum(moments: Tuple[Tensor, Tensor], fallback: Tensor, sync: bool,
+                   ndim: int) -> Tuple[Tensor, Tensor]:
     """``E = Σc²/Σc`` (Eq. 5) of the batch — of the global batch when ``sync`` (the moments are
     summed over all processes first) — and its view broadcastable against an ``ndim`` input."""
     m1, m2 = moments
@@ -232,7 +188,7 @@ def batch_threshold(moments: Tuple[Tensor, Tensor], fallback: Tensor, sync: bool
     return e, channel_view(e, ndim)
 
 
-def keep_for_backward(ctx, u: Tensor, t: Tensor, e: Tensor, surrogate: Tuple[float, float, float],
+def keep_for_backward(ctx, u: Tensor, t: Tensor, e: Tensor, surrogate: BoxcarSurrogate,
                       reg_theta_grad: bool, z_dtype: torch.dtype) -> None:
     """What the training neuron's backward reads: ``u`` (float32) and ``|θ|`` saved, the
     surrogate window, the θ-gradient mode and the input dtype; ``E`` gets no gradient."""
@@ -243,53 +199,45 @@ def keep_for_backward(ctx, u: Tensor, t: Tensor, e: Tensor, surrogate: Tuple[flo
     ctx.mark_non_differentiable(e)
 
 
-def surrogate_primitive(u: Tensor, surrogate: Tuple[float, float, float] = (0.5, 0.0, 2.0)
-                        ) -> Tensor:
-    """``P(u) = scale·(clamp(u, lower, upper) − lower)``: the ramp whose derivative is the
-    box-car surrogate ``scale·1[lower < u ≤ upper]`` (paper code: ``0.5·clamp(u, 0, 2)``).
+def check_alpha(alpha: float, owner: str = 'warmup_mix') -> float:
+    """The spike warm-up's mix ``α`` as a float, after its one check: a number in [0, 1]."""
+    if not isinstance(alpha, (int, float)) or not 0.0 <= alpha <= 1.0:
+        raise ValueError(f'{owner}: alpha must be in [0, 1] (a number), got {alpha!r}')
+    return float(alpha)
 
-    It is the function the surrogate gradient pretends the neuron computes; used as the
-    graded forward of the spike warm-up (:func:`warmup_mix`).
-    """
-    scale, lower, upper = surrogate
-    return (u.clamp(lower, upper) - lower).mul_(scale)
+
+WARMUP_RAMPS = ('surrogate', 'relu')
 
 
 def warmup_mix(spikes: Tensor, z: Tensor, theta_abs: Tensor, alpha: float,
-               surrogate: Tuple[float, float, float] = (0.5, 0.0, 2.0)) -> Tensor:
-    """Forward ``(1 − α)·o + α·P(z/|θ|)`` with the backward of ``o`` alone.
+               ramp: str = 'surrogate', surrogate: BoxcarSurrogate = PAPER_SURROGATE) -> Tensor:
+    """The spike warm-up's training forward: ``(1 − α)·o + α·g(u)``, ``u = z/|θ|``.
 
-    ``o`` are the binary spikes (carrying the surrogate gradient) and ``P`` the surrogate's
-    primitive (:func:`surrogate_primitive`). The mixed part is added without a graph, so the
-    gradient is the paper's surrogate whatever ``α``: a warm-up changes only forward values,
-    from the graded ramp the surrogate describes (``α = 1``) to the binary spike (``α = 0``,
-    which returns ``spikes`` itself).
+    ``o`` are the binary spikes (carrying the surrogate gradient). ``ramp`` picks ``g``:
+
+    * ``'surrogate'``: ``g = P``, the surrogate's primitive (:meth:`BoxcarSurrogate.primitive`),
+      added without a graph, so the gradient is the paper's surrogate whatever ``α``: a warm-up
+      that changes only forward values, from the graded ramp the surrogate describes
+      (``α = 1``) to the binary spike (``α = 0``);
+    * ``'relu'``: ``g = max(u, 0)`` forward *and* backward (to ``z``, not to ``θ``: pass
+      ``|θ|`` detached; the threshold learns through the spikes): a ReLU network annealed into
+      the spiking one (``α = 1`` is the ANN twin's activation up to the scale ``1/|θ|``, which
+      the next BN removes).
+
+    ``α = 0`` returns ``spikes`` itself.
     """
-    if not 0.0 <= alpha <= 1.0:
-        raise ValueError(f'warmup_mix: alpha must be in [0, 1], got {alpha!r}')
+    alpha = check_alpha(alpha)
+    if ramp not in WARMUP_RAMPS:
+        raise ValueError(f'warmup_mix: ramp must be one of {WARMUP_RAMPS}, got {ramp!r}')
     if alpha == 0.0:
         return spikes
+    if ramp == 'relu':
+        graded = (z / theta_abs.to(z.dtype)).clamp_min(0)
+        return spikes * (1.0 - alpha) + graded * alpha
     with torch.no_grad():
         u = z.float() / theta_abs.float()
-        delta = surrogate_primitive(u, surrogate).sub_(spikes).mul_(alpha)
+        delta = BoxcarSurrogate.of(surrogate).primitive(u).sub_(spikes).mul_(alpha)
     return spikes + delta.to(spikes.dtype)
-
-
-def relu_warmup_mix(spikes: Tensor, z: Tensor, theta_abs: Tensor, alpha: float) -> Tensor:
-    """``(1 − α)·o + α·max(z/|θ|, 0)``, forward *and* backward: a ReLU network annealed into
-    the spiking one.
-
-    ``o`` are the binary spikes (with the surrogate gradient); the ReLU part carries its own
-    gradient to ``z`` (not to ``θ``: pass ``|θ|`` detached, the threshold learns through the
-    spikes). ``α = 1`` is the ANN twin's activation up to the per-layer scale ``1/|θ|`` (which
-    the next BN removes), ``α = 0`` returns ``spikes`` itself.
-    """
-    if not 0.0 <= alpha <= 1.0:
-        raise ValueError(f'relu_warmup_mix: alpha must be in [0, 1], got {alpha!r}')
-    if alpha == 0.0:
-        return spikes
-    graded = (z / theta_abs.to(z.dtype)).clamp_min(0)
-    return spikes * (1.0 - alpha) + graded * alpha
 
 
 def firing_rate(spikes: Tensor, dims: Optional[Sequence[int]] = None) -> Tensor:

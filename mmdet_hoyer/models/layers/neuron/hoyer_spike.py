@@ -6,9 +6,11 @@ import torch
 from mmengine.registry import MODELS
 from torch import Tensor, nn
 
-from .backends import IMPLS, resolve_impl, train_step
-from .functional import firing_rate, relu_warmup_mix, spike, update_running, warmup_mix
+from .backends import IMPLS, check_impl, resolve_impl, train_step
+from .functional import (WARMUP_RAMPS, check_alpha, firing_rate, spike, update_running,
+                         warmup_mix)
 from .recompute import is_recomputing, register_spikes
+from .surrogate import BoxcarSurrogate
 
 #: |θ| is clamped to at least this value so that ``u = z/|θ|`` stays finite.
 THETA_EPS = 1e-4
@@ -27,7 +29,7 @@ class HoyerSpike(nn.Module):
     Hoyer extremum of the clipped membrane potential ``c = clamp(z/|θ|, 0, 1)``:
     ``E = Σc²/Σ|c|`` (Eq. 5) measured on the batch while training and tracked as a running
     estimate (buffer ``running_extremum``, momentum ``m``: ``r ← (1-m)·r + m·E``), which eval
-    uses. The **firing threshold** on ``z`` is ``|θ|·E ≤ |θ|`` (:meth:`firing_threshold`).
+    uses. The **firing threshold** on ``z`` is ``T = |θ|·E ≤ |θ|`` (:meth:`firing_threshold`).
     There is no membrane state, leak or reset: one time step.
 
     The backward pass is a straight-through box-car surrogate ``∂o/∂u = scale·1[lower<u≤upper]``
@@ -77,7 +79,7 @@ class HoyerSpike(nn.Module):
 
     MODES = ('layer', 'channel')
     IMPLS = IMPLS
-    RAMPS = ('surrogate', 'relu')
+    RAMPS = WARMUP_RAMPS
 
     def __init__(self,
                  mode: str = 'layer',
@@ -93,29 +95,18 @@ class HoyerSpike(nn.Module):
         super().__init__()
         if mode not in self.MODES:
             raise ValueError(f'HoyerSpike: mode must be one of {self.MODES}, got {mode!r}')
-        if impl not in IMPLS:
-            raise ValueError(f'HoyerSpike: impl must be one of {IMPLS}, got {impl!r}')
         if not isinstance(momentum, (int, float)) or not 0.0 < momentum <= 1.0:
             raise ValueError(f'HoyerSpike: momentum must be a number in (0, 1], got {momentum!r}')
         if not isinstance(init_threshold, (int, float)) or not init_threshold > 0:
             raise ValueError(
                 f'HoyerSpike: init_threshold must be a positive number, got {init_threshold!r}')
-        if not surrogate_scale > 0:
-            raise ValueError('HoyerSpike: surrogate_scale must be > 0 (otherwise no gradient '
-                             f'reaches the layer below), got {surrogate_scale!r}')
-        if not surrogate_lower < surrogate_upper:
-            raise ValueError('HoyerSpike: the surrogate window needs surrogate_lower < '
-                             f'surrogate_upper, got ({surrogate_lower!r}, {surrogate_upper!r})')
-        if surrogate_upper <= 0 or surrogate_lower >= 1:
-            raise ValueError(
-                'HoyerSpike: the surrogate window (surrogate_lower, surrogate_upper] must overlap '
-                'the firing region around the threshold E in (0, 1], got '
-                f'({surrogate_lower!r}, {surrogate_upper!r}]')
+        #: the box-car surrogate gradient (checked once, here)
+        self.surrogate = BoxcarSurrogate.checked(surrogate_scale, surrogate_lower,
+                                                 surrogate_upper)
         self.mode = mode
-        self.impl = impl
+        self.impl = impl  # checked by the property's setter
         self.exclude_saturated = bool(exclude_saturated)
         self.momentum = float(momentum)
-        self.surrogate = (float(surrogate_scale), float(surrogate_lower), float(surrogate_upper))
         #: θ, the clip threshold (its name is kept for checkpoints)
         self.threshold = nn.Parameter(torch.tensor(float(init_threshold)))
         # 'channel' mode learns its size at the first forward (ConvModule does not pass it);
@@ -130,14 +121,43 @@ class HoyerSpike(nn.Module):
         #: are identical on every rank; set False for per-process extrema
         self.sync_stats = bool(sync_stats)
         self.record_stats = False
-        #: spike warm-up mix α in [0, 1] (training forward only; see SpikeWarmupHook)
         self.warmup_alpha = 0.0
-        #: the warm-up's graded function: 'surrogate' (the surrogate's ramp, backward = the
-        #: surrogate) or 'relu' (ReLU forward and backward, annealed into the spikes)
         self.warmup_ramp = 'surrogate'
         self.hoyer_loss: Optional[Tensor] = None
         self.last_firing_rate: Optional[Tensor] = None
         self.last_extremum: Optional[Tensor] = None
+
+    # ------------------------------------------------------------------ settings
+    @property
+    def impl(self) -> str:
+        """The training step's backend (:mod:`.backends`); checked whenever it is set."""
+        return self._impl
+
+    @impl.setter
+    def impl(self, value: str) -> None:
+        self._impl = check_impl(value)
+
+    @property
+    def warmup_alpha(self) -> float:
+        """The spike warm-up's mix α in [0, 1] (training forward only; see SpikeWarmupHook);
+        checked whenever it is set."""
+        return self._warmup_alpha
+
+    @warmup_alpha.setter
+    def warmup_alpha(self, value: float) -> None:
+        self._warmup_alpha = check_alpha(value, 'HoyerSpike.warmup_alpha')
+
+    @property
+    def warmup_ramp(self) -> str:
+        """The warm-up's graded function: 'surrogate' (the surrogate's ramp, backward = the
+        surrogate) or 'relu' (ReLU forward and backward, annealed into the spikes)."""
+        return self._warmup_ramp
+
+    @warmup_ramp.setter
+    def warmup_ramp(self, value: str) -> None:
+        if value not in WARMUP_RAMPS:
+            raise ValueError(f'HoyerSpike.warmup_ramp must be one of {WARMUP_RAMPS}, got {value!r}')
+        self._warmup_ramp = value
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -155,7 +175,8 @@ class HoyerSpike(nn.Module):
             else self.running_extremum
 
     def firing_threshold(self) -> Tensor:
-        """The firing threshold on ``z`` in eval, ``|θ|·E`` (per channel in 'channel' mode)."""
+        """``T ≈ |θ|·E``, the firing threshold on ``z`` in eval (per channel in 'channel'
+        mode); :func:`~.functional.folded_firing_threshold` gives the exact float32 ``T``."""
         return (self.clip_threshold.detach() * self.extremum()).float()
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
@@ -189,7 +210,7 @@ class HoyerSpike(nn.Module):
     def forward(self, z: Tensor) -> Tensor:
         clip = self.clip_threshold
         if not self.training:
-            return spike(z, clip, self.extremum(), *self.surrogate)
+            return spike(z, clip, self.extremum(), self.surrogate)
 
         per_channel = self.mode == 'channel'
         if per_channel and self.running_extremum.numel() != z.shape[1]:
@@ -214,13 +235,10 @@ class HoyerSpike(nn.Module):
             self.last_firing_rate = firing_rate(spikes.detach())
             self.last_extremum = e.detach().mean()
         if self.warmup_alpha > 0.0:
-            if self.warmup_ramp == 'relu':
-                return relu_warmup_mix(spikes, z, clip.detach(), self.warmup_alpha)
-            return warmup_mix(spikes, z, clip.detach(), self.warmup_alpha, self.surrogate)
+            return warmup_mix(spikes, z, clip.detach(), self.warmup_alpha, self.warmup_ramp,
+                              self.surrogate)
         return spikes
 
     def extra_repr(self) -> str:
-        scale, lower, upper = self.surrogate
-        return (f'mode={self.mode!r}, momentum={self.momentum}, surrogate={scale}*1[{lower}<u'
-                f'<={upper}]' + (', exclude_saturated=True' if self.exclude_saturated else '')
+        return (f'mode={self.mode!r}, momentum={self.momentum}, surrogate={self.surrogate}' + (', exclude_saturated=True' if self.exclude_saturated else '')
                 + (f', impl={self.impl!r}' if self.impl != 'auto' else ''))

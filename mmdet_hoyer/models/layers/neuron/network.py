@@ -57,20 +57,16 @@ def set_record_stats(layers: Layers, enabled: bool) -> None:
 
 def set_warmup(layers: Layers, alpha: float, ramp: Optional[str] = None) -> None:
     """The spike warm-up mix ``α`` (training forward only) and, when given, its graded
-    function ``ramp`` (``'surrogate'`` or ``'relu'``) of every neuron."""
-    if not 0.0 <= alpha <= 1.0:
-        raise ValueError(f'set_warmup: alpha must be in [0, 1], got {alpha!r}')
-    if ramp is not None and ramp not in HoyerSpike.RAMPS:
-        raise ValueError(f'set_warmup: ramp must be one of {HoyerSpike.RAMPS}, got {ramp!r}')
+    function ``ramp`` (``'surrogate'`` or ``'relu'``) of every neuron (each checked by the
+    neuron's setter, the one place)."""
     for m in _neurons(layers):
-        m.warmup_alpha = float(alpha)
+        m.warmup_alpha = alpha
         if ramp is not None:
             m.warmup_ramp = ramp
 
 
 def set_impl(layers: Layers, impl: str) -> None:
-    """The training-step backend of every neuron (:mod:`.backends`)."""
-    if impl not in HoyerSpike.IMPLS:
-        raise ValueError(f'set_impl: impl must be one of {HoyerSpike.IMPLS}, got {impl!r}')
+    """The training-step backend of every neuron (:mod:`.backends`; checked by the neuron's
+    setter)."""
     for m in _neurons(layers):
         m.impl = impl

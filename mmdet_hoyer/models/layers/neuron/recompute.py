@@ -29,28 +29,28 @@ _state = threading.local()  # saved-tensor hooks are per thread too
 class _SpikeSource:
     """Registered spike map: a weak reference to it and what rebuilds it."""
 
-    __slots__ = ('spikes', 'version', 'u', 'threshold', 'dtype', 'rebuild')
+    __slots__ = ('spikes', 'version', 'u', 'extremum', 'dtype', 'rebuild')
 
-    def __init__(self, spikes: Tensor, u: Tensor, threshold: Tensor,
+    def __init__(self, spikes: Tensor, u: Tensor, extremum: Tensor,
                  rebuild: Callable[[Tensor, Tensor, torch.dtype], Tensor]) -> None:
         self.spikes = weakref.ref(spikes)
         self.version = spikes._version
         self.u = u
-        self.threshold = threshold
+        self.extremum = extremum
         self.dtype = spikes.dtype
         self.rebuild = rebuild
 
 
 class _Rebuild:
     """What autograd stores in place of a spike map: ``u`` (packed by the outer hooks, if
-    any), the threshold, the map's dtype and the function that rebuilds it."""
+    any), the extremum ``E``, the map's dtype and the function that rebuilds it."""
 
-    __slots__ = ('u', 'threshold', 'dtype', 'rebuild')
+    __slots__ = ('u', 'extremum', 'dtype', 'rebuild')
 
-    def __init__(self, u: Any, threshold: Tensor, dtype: torch.dtype,
+    def __init__(self, u: Any, extremum: Tensor, dtype: torch.dtype,
                  rebuild: Callable[[Tensor, Tensor, torch.dtype], Tensor]) -> None:
         self.u = u
-        self.threshold = threshold
+        self.extremum = extremum
         self.dtype = dtype
         self.rebuild = rebuild
 
@@ -65,19 +65,19 @@ def is_recomputing() -> bool:
     return _registry() is not None
 
 
-def register_spikes(spikes: Tensor, u: Tensor, threshold: Tensor,
+def register_spikes(spikes: Tensor, u: Tensor, extremum: Tensor,
                     rebuild: Callable[[Tensor, Tensor, torch.dtype], Tensor] = spike_map
                     ) -> None:
-    """Declare ``spikes == 1[u ≥ threshold]`` (``threshold`` broadcast to ``u``), so a layer
+    """Declare ``spikes == 1[u ≥ E]`` (``extremum`` broadcast to ``u``), so a layer
     that saves ``spikes`` for backward stores ``u`` instead. No-op outside
     :func:`recompute_spikes` or when ``spikes`` needs no gradient graph. ``u`` must stay
     unmodified, or modified only where the comparison cannot change, until backward.
-    ``rebuild(u, threshold, dtype)`` makes the map again (default :func:`spike_map`; the fused
+    ``rebuild(u, extremum, dtype)`` makes the map again (default :func:`spike_map`; the fused
     CPU neuron passes its own one-pass kernel, same result bit for bit)."""
     registry = _registry()
     if registry is None or spikes.shape != u.shape:
         return
-    registry[id(spikes)] = _SpikeSource(spikes, u, threshold.detach(), rebuild)
+    registry[id(spikes)] = _SpikeSource(spikes, u, extremum.detach(), rebuild)
 
 
 @contextmanager
@@ -94,13 +94,13 @@ def recompute_spikes() -> Iterator[None]:
         source = registry.get(id(t))
         if source is not None and source.spikes() is t and t._version == source.version:
             u = outer_pack(source.u) if outer_pack is not None else source.u
-            return _Rebuild(u, source.threshold, source.dtype, source.rebuild)
+            return _Rebuild(u, source.extremum, source.dtype, source.rebuild)
         return outer_pack(t) if outer_pack is not None else t
 
     def unpack(packed: Any) -> Tensor:
         if isinstance(packed, _Rebuild):
             u = outer_unpack(packed.u) if outer_unpack is not None else packed.u
-            return packed.rebuild(u, packed.threshold, packed.dtype)
+            return packed.rebuild(u, packed.extremum, packed.dtype)
         return outer_unpack(packed) if outer_unpack is not None else packed
 
     stack = getattr(_state, 'stack', None)

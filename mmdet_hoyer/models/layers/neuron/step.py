@@ -5,7 +5,7 @@ reg_theta_grad, sync, exclude_saturated, on_spikes) -> StepResult`` that compute
 pre-activation ``z`` and the clip threshold ``clip = |θ|``:
 
 * the spikes ``o = 1[z/|θ| ≥ E]`` in ``z``'s dtype, carrying the surrogate gradient
-  ``∂o/∂u = scale·1[lower < u ≤ upper]`` (``surrogate = (scale, lower, upper)``);
+  ``∂o/∂u = scale·1[lower < u ≤ upper]`` (``surrogate``, a :class:`~.surrogate.BoxcarSurrogate`);
 * the batch extremum ``E = Σc²/Σc`` of ``c = clamp(z/|θ|, 0, 1)`` (Eq. 5; per layer, or per
   channel with ``per_channel``; ``fallback`` where a layer is silent; without the saturated
   values with ``exclude_saturated``; from the moments summed over processes with ``sync``),
@@ -21,6 +21,8 @@ from typing import NamedTuple, Optional
 
 from torch import Tensor
 
+from .functional import reduce_dims
+
 
 class StepResult(NamedTuple):
     """What a training-step backend returns (module docstring)."""
@@ -30,10 +32,9 @@ class StepResult(NamedTuple):
 
 
 def check_step_args(backend: str, z: Tensor, per_channel: bool) -> None:
-    """The argument check every backend shares: ``ValueError`` naming the backend for an input
-    per-channel statistics cannot be formed on, or a fused CPU kernel's non-CPU tensor."""
-    if per_channel and z.dim() < 2:
-        raise ValueError(f'{backend} neuron backend: per-channel Hoyer statistics need an input '
-                         f'with a channel dimension (N, C, ...), got shape {tuple(z.shape)}')
+    """The argument check every backend shares: ``ValueError`` for an input per-channel
+    statistics cannot be formed on (:func:`~.functional.reduce_dims`'s check, the only one), or a
+    fused CPU kernel's non-CPU tensor."""
+    reduce_dims(z, per_channel)
     if backend == 'cpp' and z.device.type != 'cpu':
         raise ValueError(f'cpp neuron backend: z must be a CPU tensor, got {z.device}')

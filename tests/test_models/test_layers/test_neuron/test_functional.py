@@ -2,7 +2,8 @@
 import pytest
 import torch
 
-from mmdet_hoyer.models.layers import (clipped_moments, hoyer_extremum, hoyer_neuron_train, spike,
+from mmdet_hoyer.models.layers import (BoxcarSurrogate, clipped_moments, hoyer_extremum,
+                                       hoyer_neuron_train, spike,
                                        hoyer_square, update_running)
 
 
@@ -87,7 +88,7 @@ def test_spikes_and_surrogate_gradient_match_reference():
 
 def test_custom_surrogate_window_and_scale():
     z = torch.linspace(-1, 4, 101).reshape(1, 1, 1, -1).requires_grad_()
-    o = spike(z, torch.tensor(1.0), torch.tensor(0.5), scale=1.0, lower=0.5, upper=1.5)
+    o = spike(z, torch.tensor(1.0), torch.tensor(0.5), BoxcarSurrogate(1.0, 0.5, 1.5))
     o.sum().backward()
     u = z.detach()
     expected = ((u > 0.5) & (u <= 1.5)).float()
@@ -158,25 +159,26 @@ def test_fused_training_step_equals_the_composed_functions(per_channel, reg_thet
 @pytest.mark.parametrize('surrogate', [(0.5, 0.0, 2.0), (0.3, -1.0, 2.0)])
 def test_warmup_mix_forward_and_surrogate_backward(alpha, surrogate):
     """Forward (1-α)·o + α·P(u) with P the surrogate's primitive; backward = the surrogate."""
-    from mmdet_hoyer.models.layers import surrogate_primitive, warmup_mix
+    from mmdet_hoyer.models.layers import warmup_mix
     scale, lower, upper = surrogate
+    primitive = BoxcarSurrogate(*surrogate).primitive
     g = torch.Generator().manual_seed(torch.seed() % 2**31)
     z = (torch.randn(3, 4, 5, 6, generator=g) * 1.5).requires_grad_()
     theta = torch.tensor(0.7, requires_grad=True)
     e = torch.tensor(0.45)
-    o = spike(z, theta.abs(), e, *surrogate)
-    out = warmup_mix(o, z, theta.abs(), alpha, surrogate)
+    o = spike(z, theta.abs(), e, surrogate)
+    out = warmup_mix(o, z, theta.abs(), alpha, surrogate=surrogate)
     # float64 reference of the forward
     u64 = z.detach().double() / 0.7
     p64 = scale * (u64.clamp(lower, upper) - lower)
     hard = (u64 >= 0.45).double()
     torch.testing.assert_close(out.detach().double(), (1 - alpha) * hard + alpha * p64,
                                rtol=1e-6, atol=1e-6)
-    torch.testing.assert_close(surrogate_primitive(u64, surrogate), p64)
+    torch.testing.assert_close(primitive(u64), p64)
     # P's derivative is the surrogate: finite differences inside the window
     du = 1e-4
     inside = (u64 > lower + du) & (u64 < upper - du)
-    fd = (surrogate_primitive(u64 + du, surrogate) - surrogate_primitive(u64 - du, surrogate)) / (2 * du)
+    fd = (primitive(u64 + du) - primitive(u64 - du)) / (2 * du)
     torch.testing.assert_close(fd[inside], torch.full_like(fd[inside], scale))
     # the gradient is the spike's surrogate gradient whatever α
     w = torch.randn(z.shape, generator=g)
@@ -188,20 +190,20 @@ def test_warmup_mix_forward_and_surrogate_backward(alpha, surrogate):
     if alpha == 0.0:
         assert out is o  # the binary spikes themselves
     with pytest.raises(ValueError, match='alpha must be in'):
-        warmup_mix(o, z, theta.abs(), 1.5, surrogate)
+        warmup_mix(o, z, theta.abs(), 1.5, surrogate=surrogate)
 
 
 @pytest.mark.parametrize('alpha', [0.0, 0.4, 1.0])
 def test_relu_warmup_mix_forward_and_backward(alpha):
     """(1-α)·o + α·max(z/|θ|, 0), forward and backward, against float64; θ gets only the
     spikes' surrogate gradient."""
-    from mmdet_hoyer.models.layers import relu_warmup_mix
+    from mmdet_hoyer.models.layers import warmup_mix
     g = torch.Generator().manual_seed(torch.seed() % 2**31)
     z = (torch.randn(2, 5, 4, 7, generator=g) * 1.5).requires_grad_()
     theta = torch.tensor(0.8, requires_grad=True)
     e = torch.tensor(0.5)
     o = spike(z, theta.abs(), e)
-    out = relu_warmup_mix(o, z, theta.abs().detach(), alpha)
+    out = warmup_mix(o, z, theta.abs().detach(), alpha, ramp='relu')
     u64 = z.detach().double() / 0.8
     hard = (u64 >= 0.5).double()
     torch.testing.assert_close(out.detach().double(),
@@ -217,7 +219,9 @@ def test_relu_warmup_mix_forward_and_backward(alpha):
     if alpha == 0.0:
         assert out is o
     with pytest.raises(ValueError, match='alpha must be in'):
-        relu_warmup_mix(o, z, theta.abs(), -0.1)
+        warmup_mix(o, z, theta.abs(), -0.1, ramp='relu')
+    with pytest.raises(ValueError, match='ramp must be one of'):
+        warmup_mix(o, z, theta.abs(), 0.5, ramp='tanh')
 
 
 @pytest.mark.parametrize('per_channel', [False, True])

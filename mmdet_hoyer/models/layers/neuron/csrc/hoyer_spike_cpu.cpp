@@ -1,9 +1,9 @@
 // Fused CPU kernels of the one-time-step Hoyer spiking neuron's training step
-// (Datta, Liu & Beerel, arXiv 2212.10170; the readable reference is hoyer_functional.py).
+// (Datta, Liu & Beerel, arXiv 2212.10170; the readable reference is functional.py).
 //
 //   hoyer_forward   : one pass over z -> u = clamp(z/|θ|, lo, hi) (float32, what backward reads)
 //                     and the moments s1 = Σc, s2 = Σc², n = Σ1[u ≥ 1] of c = clamp(u, 0, 1), per
-//                     layer or per channel; then E = Σc²/Σc (threshold equation), the Hoyer square
+//                     layer or per channel; then E = Σc²/Σc (the Hoyer extremum), the Hoyer square
 //                     H = (Σc)²/Σc², the running-estimate update, and one pass for o = 1[u ≥ E].
 //   hoyer_moments   : the first pass alone (distributed training all-reduces the moments first).
 //   hoyer_spike_map : the spike pass alone (spike maps rebuilt in backward, recompute.py).
@@ -138,29 +138,29 @@ __attribute__((noinline, target("avx2"))) void moments_run_avx2(
 #endif
 
 // ------------------------------------------------------------------ spikes
-// o[b, e) = 1[u ≥ thr] in o's dtype (one channel: one threshold).
+// o[b, e) = 1[u ≥ ext] in o's dtype (one channel: one extremum E).
 template <typename scalar_t, int W>
 HOYER_INLINE void spike_run(const float* __restrict__ u, scalar_t* __restrict__ o, int64_t b,
-                            int64_t e, float thr) {
+                            int64_t e, float ext) {
   using V = typename VecT<W>::type;
   const V zero = {};
-  const V one = zero + 1.f, vt = zero + thr;
+  const V one = zero + 1.f, vt = zero + ext;
   int64_t i = b;
   for (; i + W <= e; i += W) store<W>(o + i, load<W>(u + i) >= vt ? one : zero);
-  for (; i < e; ++i) o[i] = static_cast<scalar_t>(u[i] >= thr ? 1.f : 0.f);
+  for (; i < e; ++i) o[i] = static_cast<scalar_t>(u[i] >= ext ? 1.f : 0.f);
 }
 
 template <typename scalar_t>
 __attribute__((noinline)) void spike_run_base(const float* u, scalar_t* o, int64_t b, int64_t e,
-                                              float thr) {
-  spike_run<scalar_t, 4>(u, o, b, e, thr);
+                                              float ext) {
+  spike_run<scalar_t, 4>(u, o, b, e, ext);
 }
 
 #if defined(__x86_64__)
 template <typename scalar_t>
 __attribute__((noinline, target("avx2"))) void spike_run_avx2(const float* u, scalar_t* o,
-                                                              int64_t b, int64_t e, float thr) {
-  spike_run<scalar_t, 8>(u, o, b, e, thr);
+                                                              int64_t b, int64_t e, float ext) {
+  spike_run<scalar_t, 8>(u, o, b, e, ext);
 }
 #endif
 
@@ -343,17 +343,17 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> hoyer_moments(
   return moments(z, theta_value(theta_abs), lo, hi, layout_of(z, per_channel), per_channel);
 }
 
-// spikes = 1[u ≥ thr[channel]] over the layout's runs, in spikes' dtype.
-void write_spikes(const at::Tensor& u, const float* thr, const Layout& l, at::Tensor& spikes) {
+// spikes = 1[u ≥ ext[channel]] over the layout's runs, in spikes' dtype.
+void write_spikes(const at::Tensor& u, const float* ext, const Layout& l, at::Tensor& spikes) {
   const bool avx2 = use_avx2();
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, spikes.scalar_type(), "hoyer_spikes", [&] {
     const float* up = u.const_data_ptr<float>();
     scalar_t* op = spikes.mutable_data_ptr<scalar_t>();
     parallel_runs(l, [&](int64_t b, int64_t end, int64_t c, int) {
 #if defined(__x86_64__)
-      if (avx2) return spike_run_avx2<scalar_t>(up, op, b, end, thr[c]);
+      if (avx2) return spike_run_avx2<scalar_t>(up, op, b, end, ext[c]);
 #endif
-      spike_run_base<scalar_t>(up, op, b, end, thr[c]);
+      spike_run_base<scalar_t>(up, op, b, end, ext[c]);
     });
   });
 }
@@ -411,20 +411,20 @@ hoyer_forward(const at::Tensor& z_in, const at::Tensor& theta_abs, const at::Ten
   return {spikes, u, e, s1, s2, h, sums};
 }
 
-// o = 1[u ≥ threshold] in dtype: the spike map rebuilt from the saved u (recompute.py).
-// threshold: one value, or one per channel (dim 1 of u), in any shape.
-at::Tensor hoyer_spike_map(const at::Tensor& u_in, const at::Tensor& threshold,
+// o = 1[u ≥ E] in dtype: the spike map rebuilt from the saved u (recompute.py).
+// extremum: E, one value, or one per channel (dim 1 of u), in any shape.
+at::Tensor hoyer_spike_map(const at::Tensor& u_in, const at::Tensor& extremum,
                            at::ScalarType dtype) {
   const at::Tensor u = checked_input(u_in, "hoyer_spike_map");
   TORCH_CHECK(u.scalar_type() == at::kFloat, "hoyer_spike_map: u must be float32, got ",
               u.scalar_type());
-  const at::Tensor thr = threshold.to(at::kFloat).contiguous();
-  const bool per_channel = thr.numel() > 1;
-  TORCH_CHECK(!per_channel || (u.dim() >= 2 && u.size(1) == thr.numel()),
-              "hoyer_spike_map: the threshold needs 1 value or one per channel of u (shape ",
-              u.sizes(), "), got ", thr.numel());
+  const at::Tensor ext = extremum.to(at::kFloat).contiguous();
+  const bool per_channel = ext.numel() > 1;
+  TORCH_CHECK(!per_channel || (u.dim() >= 2 && u.size(1) == ext.numel()),
+              "hoyer_spike_map: the extremum E needs 1 value or one per channel of u (shape ",
+              u.sizes(), "), got ", ext.numel());
   at::Tensor spikes = at::empty(u.sizes(), u.options().dtype(dtype));
-  write_spikes(u, thr.const_data_ptr<float>(), layout_of(u, per_channel), spikes);
+  write_spikes(u, ext.const_data_ptr<float>(), layout_of(u, per_channel), spikes);
   return spikes;
 }
 
@@ -513,7 +513,7 @@ TORCH_LIBRARY(mmdet_hoyer, m) {
   m.def("hoyer_forward(Tensor z, Tensor theta_abs, Tensor fallback, float lo, float hi, "
         "bool per_channel, bool exclude_saturated, Tensor(a!)? running, float momentum) "
         "-> (Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor)");
-  m.def("hoyer_spike_map(Tensor u, Tensor threshold, ScalarType dtype) -> Tensor");
+  m.def("hoyer_spike_map(Tensor u, Tensor extremum, ScalarType dtype) -> Tensor");
   m.def("hoyer_backward(Tensor grad_o, Tensor u, Tensor theta_abs, float scale, float lower, "
         "float upper, Tensor? g1, Tensor? g2, Tensor? grad_h, Tensor? sums, "
         "bool reg_theta_grad, bool need_t) "
