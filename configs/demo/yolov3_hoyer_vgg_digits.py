@@ -52,4 +52,8 @@ train_dataloader = dict(batch_size=16, num_workers=1,
 val_dataloader = test_dataloader = dict(batch_size=8, num_workers=1,
                                         dataset=dict(_base_.digits_val, pipeline=test_pipeline))
 val_evaluator = test_evaluator = _base_.digits_evaluator
-train_cfg, optim_wrapper, param_scheduler, default_hooks, auto_scale_lr = _base_.digits_20e
+train_cfg = _base_.digits_train_cfg
+optim_wrapper = _base_.digits_optim_wrapper
+param_scheduler = _base_.digits_param_scheduler
+default_hooks = _base_.digits_default_hooks
+auto_scale_lr = _base_.digits_auto_scale_lr

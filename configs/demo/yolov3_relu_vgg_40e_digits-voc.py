@@ -1,3 +1,4 @@
 # ANN twin of yolov3_hoyer_vgg_40e_digits-voc.py: yolov3_relu_vgg_digits-voc.py over 40 epochs.
 _base_ = './yolov3_relu_vgg_digits-voc.py'
-train_cfg, param_scheduler = _base_.digits_40e
+train_cfg = dict(max_epochs=40)
+param_scheduler = _base_.digits_param_scheduler_40e
