@@ -3,6 +3,7 @@ import os
 import os.path as osp
 import subprocess
 import sys
+from typing import Optional
 
 import pytest
 import torch
@@ -93,6 +94,16 @@ def tiny_options(data_root: str, work_dir: str, backbone_ckpt: str) -> dict:
         'default_hooks.checkpoint.interval': 2,
         'randomness': dict(seed=0),
     }
+
+
+def tiny_demo_config(data_root: str, work_dir: str, options: Optional[dict] = None,
+                     config: Optional[str] = None) -> Config:
+    """``config`` (default the demo YOLOv3) shrunk by :func:`tiny_options`, from random
+    weights, with ``options`` merged after them."""
+    cfg = Config.fromfile(config or f'{REPO}/configs/demo/yolov3_hoyer_vgg_digits.py')
+    cfg.merge_from_dict({**tiny_options(data_root, work_dir, 'unused'), **(options or {})})
+    cfg.model.backbone.init_cfg = None
+    return cfg
 
 
 W = 0.125

@@ -18,3 +18,7 @@ custom_hooks = [
     dict(type='mmdet.SpikeRecomputeHook'),  # no stored copy of the spike maps (same gradients)
     dict(type='mmdet.FiringRateHook'),
 ]
+# values the stage-1 configs set their keys from (MMPretrain's schedule bases set those keys):
+# θ, a clip threshold, gets no weight decay; 1000 warm-up iterations
+theta_no_decay = dict(custom_keys={'.threshold': dict(decay_mult=0.)})
+warmup = dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=1000)

@@ -20,9 +20,9 @@ model = dict(backbone=dict(type='mmdet.HoyerResNet', depth=50, out_indices=(0, 1
              head=dict(in_channels=2048))
 optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=0.2, momentum=0.9, weight_decay=5e-4),
-    paramwise_cfg=dict(custom_keys={'.threshold': dict(decay_mult=0.)}))
+    paramwise_cfg=_base_.theta_no_decay)
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=1000),
+    _base_.warmup,
     dict(type='MultiStepLR', by_epoch=True, milestones=[240, 320, 360], gamma=0.2),
 ]
 train_cfg = dict(by_epoch=True, max_epochs=400, val_interval=10)

@@ -22,9 +22,9 @@ model = dict(backbone=dict(type='mmdet.HoyerVGG', depth=16, out_indices=(4, ),
 # Adam with the L2 term the authors' code adds; θ (a clip threshold) gets no decay
 optim_wrapper = dict(
     optimizer=dict(type='Adam', lr=1e-4, weight_decay=5e-4),
-    paramwise_cfg=dict(custom_keys={'.threshold': dict(decay_mult=0.)}))
+    paramwise_cfg=_base_.theta_no_decay)
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=1000),
+    _base_.warmup,
     dict(type='MultiStepLR', by_epoch=True, milestones=[90, 120, 135], gamma=0.2),
 ]
 train_cfg = dict(by_epoch=True, max_epochs=150, val_interval=5)

@@ -18,6 +18,36 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
 
 
+def export_parser(description: str, suffix: str) -> argparse.ArgumentParser:
+    """The arguments every export tool takes: config, checkpoint, ``--out`` (a ``suffix``
+    file), the check's images and report, ``--eval`` and ``--cfg-options``."""
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument('config')
+    p.add_argument('checkpoint')
+    p.add_argument('--out', required=True, help=f'the {suffix} file to write')
+    p.add_argument('--images', nargs='+', help='images for tracing and the check (default: '
+                   'the first --num-images of the config\'s test set)')
+    p.add_argument('--num-images', type=int, default=2)
+    p.add_argument('--report', help='write the check as JSON here')
+    p.add_argument('--eval', action='store_true',
+                   help="also evaluate the graph on the config's test set with its "
+                   'test_evaluator (e.g. CocoMetric), as tools/test.py evaluates PyTorch')
+    p.add_argument('--cfg-options', nargs='+', action=DictAction,
+                   help='override config settings, key=value')
+    return p
+
+
+def load_export_args(args: argparse.Namespace, suffix: str):
+    """:func:`~mmdet_hoyer.deployment.load_for_export` on an :func:`export_parser`'s arguments;
+    a bad argument exits with its one-line error."""
+    from mmdet_hoyer.deployment import load_for_export
+    try:
+        return load_for_export(args.config, args.checkpoint, args.out, suffix, args.images,
+                               args.num_images, args.cfg_options)
+    except ValueError as e:
+        raise SystemExit(f'error: {e}')
+
+
 def add_snn_ann_args(parser: argparse.ArgumentParser) -> None:
     """``config``, ``checkpoint`` and ``--cfg-options`` of the spiking detector and ``--ann
     CONFIG CHECKPOINT`` of its ANN twin (optional), for the tools that compare the two."""

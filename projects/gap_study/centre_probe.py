@@ -11,7 +11,7 @@ box in the cell's frame, as a YOLO head parametrises it (centre offset inside th
 size, both in units of the map's stride), scored by R² on validation images (0: no better than
 the mean box; 1: exact). The offset is the sub-cell precision that mAP@0.75 needs.
 """
-from typing import Callable, Dict, List, Sequence, Tuple
+from typing import List, Sequence, Tuple
 
 import numpy as np
 import torch

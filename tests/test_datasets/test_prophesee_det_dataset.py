@@ -1,6 +1,5 @@
 """PropheseeDetDataset on files in the real Gen1 format (the simulated demo's)."""
 import glob
-import os.path as osp
 import shutil
 
 import numpy as np

@@ -10,19 +10,15 @@ import sys
 
 import pytest
 import torch
-from mmengine.config import Config
 
-from conftest import tiny_options
+from conftest import tiny_demo_config
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason='needs a CUDA device')
 
 
 def test_amp_training_on_cuda(repo_root, tiny_digits, tmp_path):
     work_dir = str(tmp_path / 'amp')
-    opts = tiny_options(tiny_digits, work_dir, 'unused')
-    cfg = Config.fromfile(f'{repo_root}/configs/demo/yolov3_hoyer_vgg_digits.py')
-    cfg.merge_from_dict(opts)
-    cfg.model.backbone.init_cfg = None
+    cfg = tiny_demo_config(tiny_digits, work_dir)
     cfg_path = str(tmp_path / 'amp_cfg.py')
     cfg.dump(cfg_path)
     proc = subprocess.run(

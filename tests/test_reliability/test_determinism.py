@@ -1,19 +1,14 @@
 """Two runs with randomness=dict(seed, deterministic=True) log identical losses."""
 import numpy as np
-from mmengine.config import Config
 from mmengine.runner import Runner
 
-from conftest import tiny_options
+from conftest import tiny_demo_config
 
 
 def run_once(repo_root, data_root, work_dir):
-    cfg = Config.fromfile(f'{repo_root}/configs/demo/yolov3_hoyer_vgg_digits.py')
-    opts = tiny_options(data_root, work_dir, 'unused')
-    opts.update({'train_cfg.max_epochs': 1, 'train_cfg.val_interval': 5,
-                 'default_hooks.checkpoint.interval': 5,
-                 'randomness': dict(seed=7, deterministic=True)})
-    cfg.merge_from_dict(opts)
-    cfg.model.backbone.init_cfg = None
+    cfg = tiny_demo_config(data_root, work_dir, {
+        'train_cfg.max_epochs': 1, 'train_cfg.val_interval': 5,
+        'default_hooks.checkpoint.interval': 5, 'randomness': dict(seed=7, deterministic=True)})
     runner = Runner.from_cfg(cfg)
     runner.train()
     hub = runner.message_hub

@@ -3,20 +3,16 @@ state as the uninterrupted run (same seed, deterministic mode, EpochSeedHook).""
 import os.path as osp
 
 import torch
-from mmengine.config import Config
 from mmengine.runner import Runner
 
-from conftest import tiny_options
+from conftest import tiny_demo_config
 
 
 def make_cfg(repo_root, data_root, work_dir):
-    cfg = Config.fromfile(f'{repo_root}/configs/demo/yolov3_hoyer_vgg_digits.py')
-    opts = tiny_options(data_root, work_dir, 'unused')
-    opts.update({'train_cfg.val_interval': 5, 'default_hooks.checkpoint.interval': 1,
-                 'default_hooks.checkpoint.max_keep_ckpts': 3,
-                 'randomness': dict(seed=11, deterministic=True)})
-    cfg.merge_from_dict(opts)
-    cfg.model.backbone.init_cfg = None
+    cfg = tiny_demo_config(data_root, work_dir, {
+        'train_cfg.val_interval': 5, 'default_hooks.checkpoint.interval': 1,
+        'default_hooks.checkpoint.max_keep_ckpts': 3,
+        'randomness': dict(seed=11, deterministic=True)})
     cfg.custom_hooks = list(cfg.custom_hooks) + [dict(type='EpochSeedHook')]
     return cfg
 

@@ -22,8 +22,6 @@ with ``torch.autograd.graph.saved_tensors_hooks``.
 """
 import argparse
 import copy
-import os
-import os.path as osp
 import platform
 import resource
 import statistics

@@ -23,7 +23,6 @@ in ``--out``.
 """
 import argparse
 import json
-import os
 import os.path as osp
 import platform
 import resource

@@ -19,38 +19,25 @@ PyTorch's layer by layer, its head outputs, its boxes after MMDetection's ``pred
 and counts the graph's synaptic operations against ``spike_stats.py``'s. ``--eval`` runs the
 config's metric on a consumer's outputs. Needs the deploy extra: ``pip install -e ".[deploy]"``.
 """
-import argparse
 import copy
 import json
 import sys
 from collections import Counter
 
 import torch
-from mmengine.config import DictAction
 
 import mmdet_hoyer  # noqa: F401  (registers the plugin; torch>=2.6 checkpoint loading)
-from mmdet_hoyer.deployment import ExportableDetector, ExportError, load_for_export
+from mmdet_hoyer.deployment import ExportableDetector, ExportError
+from mmdet_hoyer.deployment.graph_metadata import graph_metadata
 from mmdet_hoyer.deployment.nir_run import CONSUMERS
+from mmdet_hoyer.utils.cli import export_parser, load_export_args
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description='Export a spiking detector to NIR, check it in '
-                                'SNN simulators')
-    p.add_argument('config')
-    p.add_argument('checkpoint')
-    p.add_argument('--out', required=True, help='the .nir file to write')
-    p.add_argument('--images', nargs='+', help='images for tracing and the check (default: '
-                   'the first --num-images of the config\'s test set)')
-    p.add_argument('--num-images', type=int, default=2)
+    p = export_parser('Export a spiking detector to NIR, check it in SNN simulators', '.nir')
     p.add_argument('--consumers', nargs='+', default=list(CONSUMERS), choices=CONSUMERS)
-    p.add_argument('--report', help='write the check as JSON here')
-    p.add_argument('--eval', action='store_true',
-                   help="evaluate the graph on the config's test set with its test_evaluator, "
-                   'run by --eval-consumer')
     p.add_argument('--eval-consumer', choices=CONSUMERS,
                    help='the consumer --eval runs (default: the first of --consumers)')
-    p.add_argument('--cfg-options', nargs='+', action=DictAction,
-                   help='override config settings, key=value')
     return p.parse_args(argv)
 
 
@@ -79,16 +66,9 @@ class ExportableFeatures(ExportableDetector):
 
 
 def _metadata(model, wrapper, inputs, part: str) -> dict:
-    pre = model.cfg.model.get('data_preprocessor', {})
     return dict(
-        producer='mmdet-hoyer tools/deployment/export_nir.py', part=part,
-        detector=type(model).__name__,
-        input='(3, H, W) float32 per image: the image resized by the test pipeline, channels '
-        f'{"RGB" if pre.get("bgr_to_rgb") else "BGR"}, (x - mean) / std, zero-padded',
-        input_hw=json.dumps(list(inputs.shape[-2:])), mean=json.dumps(list(pre.get('mean', []))),
-        std=json.dumps(list(pre.get('std', []))),
-        classes=json.dumps(list(model.dataset_meta.get('classes', []))),
-        head_outputs=json.dumps(wrapper.groups), levels=json.dumps(list(wrapper.levels)),
+        graph_metadata(model, wrapper, inputs, 'tools/deployment/export_nir.py',
+                       '(3, H, W) float32 per image'), part=part,
         neuron='IF, r = 1, v_reset = 0, one time step from v = 0 (v > v_threshold fires)',
         postprocess='outside the graph: bbox_head.predict_by_feat (decode, score threshold, '
         'NMS)' if part == 'detector' else 'outside the graph: the RPN and RoI heads')
@@ -104,12 +84,7 @@ def main(argv=None) -> int:
         nir = require_nir()
     except ImportError as e:
         raise SystemExit(f'error: {e}')
-    try:
-        cfg, model, images, inputs, data_samples = load_for_export(
-            args.config, args.checkpoint, args.out, '.nir', args.images, args.num_images,
-            args.cfg_options)
-    except ValueError as e:
-        raise SystemExit(f'error: {e}')
+    cfg, model, images, inputs, data_samples = load_export_args(args, '.nir')
     single = isinstance(model, SingleStageDetector)
     try:
         wrapper = ExportableDetector(model) if single else ExportableFeatures(model)

@@ -11,61 +11,38 @@ Box decoding and NMS stay outside the graph: the check runs MMDetection's own
 ``predict_by_feat`` on the onnxruntime outputs and compares the boxes with PyTorch's
 ``predict``. Needs the deploy extra: ``pip install -e ".[deploy]"``. See docs/guides/deployment.md.
 """
-import argparse
 import json
 import sys
 
 import torch
-from mmengine.config import DictAction
 
 import mmdet_hoyer  # noqa: F401  (registers the plugin; torch>=2.6 checkpoint loading)
 from mmdet_hoyer.deployment import (ExportableDetector, ExportError, check_onnx,
-                                    evaluate_onnx, export_onnx, load_for_export)
+                                    evaluate_onnx, export_onnx)
+from mmdet_hoyer.deployment.graph_metadata import graph_metadata
+from mmdet_hoyer.utils.cli import export_parser, load_export_args
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description='Export a detector to ONNX, check with onnxruntime')
-    p.add_argument('config')
-    p.add_argument('checkpoint')
-    p.add_argument('--out', required=True, help='the .onnx file to write')
-    p.add_argument('--images', nargs='+', help='images for tracing and the check (default: '
-                   'the first --num-images of the config\'s test set)')
-    p.add_argument('--num-images', type=int, default=2)
+    p = export_parser('Export a detector to ONNX, check with onnxruntime', '.onnx')
     p.add_argument('--no-spikes', action='store_true',
                    help='export the head outputs only (no spike maps as graph outputs)')
-    p.add_argument('--report', help='write the check as JSON here')
-    p.add_argument('--eval', action='store_true',
-                   help="also evaluate the graph on the config's test set with its "
-                   'test_evaluator (e.g. CocoMetric), as tools/test.py evaluates PyTorch')
-    p.add_argument('--cfg-options', nargs='+', action=DictAction,
-                   help='override config settings, key=value')
     return p.parse_args(argv)
 
 
 def _metadata(model, wrapper, inputs) -> dict:
     """What a user outside MMDetection needs to feed the graph and read its outputs."""
-    pre = model.cfg.model.get('data_preprocessor', {})
     return dict(
-        producer='mmdet-hoyer tools/deployment/export_onnx.py',
-        detector=type(model).__name__, head=type(model.bbox_head).__name__,
-        input='(N, 3, H, W) float32: the image resized by the test pipeline, channels '
-        f'{"RGB" if pre.get("bgr_to_rgb") else "BGR"}, (x - mean) / std, zero-padded',
-        input_hw=json.dumps(list(inputs.shape[-2:])), mean=json.dumps(list(pre.get('mean', []))),
-        std=json.dumps(list(pre.get('std', []))),
-        classes=json.dumps(list(model.dataset_meta.get('classes', []))),
-        head_outputs=json.dumps(wrapper.groups), levels=json.dumps(list(wrapper.levels)),
+        graph_metadata(model, wrapper, inputs, 'tools/deployment/export_onnx.py',
+                       '(N, 3, H, W) float32'),
+        head=type(model.bbox_head).__name__,
         spiking_layers=json.dumps(wrapper.spiking_layers),
         postprocess='outside the graph: bbox_head.predict_by_feat (decode, score threshold, NMS)')
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    try:
-        cfg, model, images, inputs, data_samples = load_for_export(
-            args.config, args.checkpoint, args.out, '.onnx', args.images, args.num_images,
-            args.cfg_options)
-    except ValueError as e:
-        raise SystemExit(f'error: {e}')
+    cfg, model, images, inputs, data_samples = load_export_args(args, '.onnx')
     try:
         wrapper = ExportableDetector(model, with_spikes=not args.no_spikes)
         with torch.no_grad():

@@ -5,10 +5,10 @@ from typing import List, Sequence, Tuple
 from mmcv.cnn import build_conv_layer, build_norm_layer
 from mmengine.model import BaseModule
 from torch import Tensor, nn
-from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmdet.registry import MODELS
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
+from .frozen_stages import freeze, train_mode
 from .random_init import with_random_init
 
 
@@ -190,30 +190,21 @@ class HoyerResNet(BaseModule):
                 self.out_acts[str(i)] = nn.Sequential(OrderedDict([
                     ('bn', build_norm_layer(norm_cfg, channels[i])[1]),
                     ('act', MODELS.build(act_cfg))]))
-        self._freeze_stages()
+        freeze(self._frozen())
 
     @property
     def out_channels(self) -> Tuple[int, ...]:
         """Channels of the returned feature maps (for the neck's ``in_channels``)."""
         return tuple(self.channels[i] for i in self.out_indices)
 
-    def _freeze_stages(self) -> None:
-        frozen = []
-        if self.frozen_stages >= 0:
-            frozen.append(self.stem)
-        frozen += [self.stages[i] for i in range(max(self.frozen_stages, 0))]
-        for m in frozen:
-            m.eval()
-            for p in m.parameters():
-                p.requires_grad = False
+    def _frozen(self) -> List[nn.Module]:
+        """The stem (``frozen_stages ≥ 0``) and the first ``frozen_stages`` stages."""
+        stem = [self.stem] if self.frozen_stages >= 0 else []
+        return stem + [self.stages[i] for i in range(max(self.frozen_stages, 0))]
 
     def train(self, mode: bool = True) -> 'HoyerResNet':
         super().train(mode)
-        self._freeze_stages()
-        if mode and self.norm_eval:
-            for m in self.modules():
-                if isinstance(m, _BatchNorm):
-                    m.eval()
+        train_mode(self, mode, self._frozen(), self.norm_eval)
         return self
 
     def forward(self, x: Tensor) -> Tuple[Tensor, ...]:

@@ -1,16 +1,16 @@
 """Spiking VGG backbone (one time step, Hoyer spiking neurons)."""
 from collections import OrderedDict
-from typing import Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 from mmcv.cnn import build_conv_layer, build_norm_layer
 from mmengine.model import BaseModule, ModuleList
 from torch import Tensor, nn
-from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmdet.registry import MODELS
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
 from ..layers.membrane_shortcut import (MembraneShortcutStage, check_membrane_option,
                                         check_shortcut_args, unit_width)
+from .frozen_stages import freeze, train_mode
 from .random_init import with_random_init
 
 
@@ -200,7 +200,7 @@ class HoyerVGG(BaseModule):
             raise ValueError(f'{name}: frozen_stages must be an int in -1..{num_stages}, '
                              f'got {frozen_stages!r}')
         self.out_indices = out_indices
-        self._freeze_stages()
+        freeze(self._frozen())
 
     def _width(self, channels: int) -> int:
         return max(1, int(round(channels * self.widen_factor)))
@@ -255,20 +255,13 @@ class HoyerVGG(BaseModule):
         """Channels of the returned feature maps (for the neck's ``in_channels``)."""
         return tuple(self.channels[i] for i in self.out_indices)
 
-    def _freeze_stages(self) -> None:
-        for i in range(max(self.frozen_stages, 0)):
-            stage = self.stages[i]
-            stage.eval()
-            for param in stage.parameters():
-                param.requires_grad = False
+    def _frozen(self) -> List[nn.Module]:
+        """The first ``frozen_stages`` stages."""
+        return [self.stages[i] for i in range(max(self.frozen_stages, 0))]
 
     def train(self, mode: bool = True) -> 'HoyerVGG':
         super().train(mode)
-        self._freeze_stages()
-        if mode and self.norm_eval:
-            for m in self.modules():
-                if isinstance(m, _BatchNorm):
-                    m.eval()
+        train_mode(self, mode, self._frozen(), self.norm_eval)
         return self
 
     def forward(self, x: Tensor) -> Tuple[Tensor, ...]:

@@ -25,12 +25,12 @@ from .hoyer_spike import HoyerSpike
 from .network import (hoyer_layers, set_impl, set_record_stats, set_regularize, set_warmup,
                       take_hoyer_terms)
 from .recompute import recompute_spikes, register_spikes
-from .step import StepResult
+from .step import StepResult, TrainArgs
 from .surrogate import PAPER_SURROGATE, BoxcarSurrogate
 
 __all__ = [
     'BACKENDS', 'BoxcarSurrogate', 'FoldedSpike', 'HoyerSpike', 'IMPLS', 'PAPER_SURROGATE',
-    'StepResult', 'channel_view', 'check_alpha',
+    'StepResult', 'TrainArgs', 'channel_view', 'check_alpha',
     'clipped_moments', 'firing_rate', 'folded_firing_threshold', 'hoyer_extremum',
     'hoyer_layers', 'hoyer_neuron_train', 'hoyer_square', 'recompute_spikes', 'register_spikes',
     'resolve_impl', 'saturated_count', 'set_impl', 'set_record_stats',

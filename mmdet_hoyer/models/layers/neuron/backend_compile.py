@@ -27,9 +27,8 @@ from typing import Callable, Optional, Tuple
 import torch
 from torch import Tensor
 
-from .functional import batch_extremum, channel_view, hoyer_square, keep_for_backward, spike_map
-from .step import StepResult, check_step_args
-from .surrogate import PAPER_SURROGATE, BoxcarSurrogate
+from .functional import batch_extremum, channel_view, spike_map
+from .step import TrainArgs, moments_step
 
 
 def forward_pass(z: Tensor, t: Tensor, bounds: Tuple[float, float], per_channel: bool,
@@ -110,19 +109,15 @@ class _HoyerNeuronTrainCompiled(torch.autograd.Function):
     """``_HoyerNeuronTrain`` (backend_torch.py) with the two passes compiled."""
 
     @staticmethod
-    def forward(ctx, z: Tensor, theta_abs: Tensor, fallback: Tensor, per_channel: bool,
-                surrogate: BoxcarSurrogate, reg_theta_grad: bool, sync: bool,
-                exclude_saturated: bool, on_spikes: Optional[Callable]):
+    def forward(ctx, z: Tensor, theta_abs: Tensor, a: TrainArgs):
         t = theta_abs.detach().float()
-        bounds = surrogate.saved_bounds()  # as the eager neuron: same spikes
+        bounds = a.surrogate.saved_bounds()  # as the eager neuron: same spikes
         # 16-bit inputs are widened here, so each variant compiles once for every dtype
-        u, m1, m2, s1, s2 = _compiled(forward_pass)(z.detach().float(), t, bounds, per_channel,
-                                                    exclude_saturated)
-        e, e_view = batch_extremum((m1, m2), fallback, sync, z.dim())
+        u, m1, m2, s1, s2 = _compiled(forward_pass)(z.detach().float(), t, bounds, a.per_channel,
+                                                    a.exclude_saturated)
+        e, e_view = batch_extremum((m1, m2), a.fallback, a.sync, z.dim())
         spikes = spike_map(u, e_view, z.dtype)
-        keep_for_backward(ctx, u, t, e, surrogate, reg_theta_grad, z.dtype)
-        if on_spikes is not None:
-            on_spikes(spikes, u, e_view)
+        a.keep_for_backward(ctx, u, t, e, z.dtype, spikes, e_view)
         return spikes, e, s1, s2
 
     @staticmethod
@@ -137,34 +132,15 @@ class _HoyerNeuronTrainCompiled(torch.autograd.Function):
         grad_z, grad_t = _compiled(backward_pass)(
             grad_o.float(), u, t, g1, g2, tuple(ctx.surrogate), has_reg, ctx.reg_theta_grad)
         return (grad_z.to(ctx.z_dtype) if ctx.needs_input_grad[0] else None,
-                grad_t.reshape(t.shape) if ctx.needs_input_grad[1] else None,
-                None, None, None, None, None, None, None)
+                grad_t.reshape(t.shape) if ctx.needs_input_grad[1] else None, None)
 
 
-def hoyer_neuron_train_compiled(z: Tensor,
-                                theta_abs: Tensor,
-                                fallback: Tensor,
-                                per_channel: bool = False,
-                                surrogate: BoxcarSurrogate = PAPER_SURROGATE,
-                                reg_theta_grad: bool = True,
-                                sync: bool = False,
-                                exclude_saturated: bool = False,
-                                on_spikes: Optional[Callable[[Tensor, Tensor, Tensor],
-                                                             None]] = None
-                                ) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
-    """:func:`~.backend_torch.hoyer_neuron_train` (same arguments and results) with the
-    forward and backward passes compiled into one fused kernel each."""
-    check_step_args('compile', z, per_channel)
-    return _HoyerNeuronTrainCompiled.apply(z, theta_abs, fallback, bool(per_channel),
-                                           BoxcarSurrogate.of(surrogate), reg_theta_grad,
-                                           sync, exclude_saturated, on_spikes)
+def hoyer_neuron_train_compiled(*args, **kwargs) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
+    """:func:`~.backend_torch.hoyer_neuron_train` (same arguments, :class:`~.step.TrainArgs`,
+    and results) with the forward and backward passes compiled into one fused kernel each."""
+    a = TrainArgs(*args, **kwargs).checked('compile')
+    return _HoyerNeuronTrainCompiled.apply(a.z, a.theta_abs, a)
 
 
-def step(z: Tensor, clip: Tensor, fallback: Tensor, *, per_channel: bool = False,
-         surrogate: BoxcarSurrogate = PAPER_SURROGATE, with_hoyer: bool = False,
-         reg_theta_grad: bool = True, sync: bool = False, exclude_saturated: bool = False,
-         on_spikes: Optional[Callable[..., None]] = None) -> StepResult:
-    """The compiled backend under the common contract (:mod:`.step`)."""
-    o, e, s1, s2 = hoyer_neuron_train_compiled(z, clip, fallback, per_channel, surrogate,
-                                               reg_theta_grad, sync, exclude_saturated, on_spikes)
-    return StepResult(o, e, hoyer_square(s1, s2) if with_hoyer else None)
+#: the compiled backend under the common contract (:mod:`.step`)
+step = moments_step(hoyer_neuron_train_compiled)

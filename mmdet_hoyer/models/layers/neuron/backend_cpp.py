@@ -24,16 +24,15 @@ eager step's for the same ``E``; the sums are accumulated in float64 (more accur
 eager float32 reductions), so ``E`` agrees to float32 rounding (tested against the eager step
 and the float64 reference).
 """
-from typing import Callable, Optional, Tuple
+from typing import Optional, Tuple
 
 import torch
 from torch import Tensor
 
 from .cpu_kernels import hoyer_cpu_ops, hoyer_cpu_ops_unavailable_reason
-from .functional import (batch_extremum, channel_view, hoyer_square, keep_for_backward,
-                         spike_map, update_running)
-from .step import StepResult, check_step_args
-from .surrogate import PAPER_SURROGATE, BoxcarSurrogate
+from .functional import (batch_extremum, channel_view, hoyer_square, spike_map,
+                         update_running)
+from .step import StepResult, TrainArgs
 
 
 def unavailable_reason(device: torch.device) -> Optional[str]:
@@ -58,17 +57,16 @@ class _HoyerNeuronTrainCPU(torch.autograd.Function):
     estimate in the same call."""
 
     @staticmethod
-    def forward(ctx, z: Tensor, theta_abs: Tensor, fallback: Tensor, per_channel: bool,
-                surrogate: BoxcarSurrogate, reg_theta_grad: bool, sync: bool,
-                exclude_saturated: bool, on_spikes: Optional[Callable],
-                running: Optional[Tensor], momentum: float):
+    def forward(ctx, z: Tensor, theta_abs: Tensor, a: TrainArgs, running: Optional[Tensor],
+                momentum: float):
+        fallback, per_channel, exclude_saturated = a.fallback, a.per_channel, a.exclude_saturated
         t = theta_abs.detach()
-        lo, hi = surrogate.saved_bounds()
+        lo, hi = a.surrogate.saved_bounds()
         ops = hoyer_cpu_ops()
-        if sync:  # the moments are summed over processes before E is formed (as eager)
+        if a.sync:  # the moments are summed over processes before E is formed (as eager)
             u, s1, s2, n = ops.hoyer_moments.default(z.detach(), t, lo, hi, per_channel)
             moments = (s1 - n, s2 - n) if exclude_saturated else (s1, s2)
-            e, e_view = batch_extremum(moments, fallback, sync, z.dim())
+            e, e_view = batch_extremum(moments, fallback, a.sync, z.dim())
             spikes = spike_map(u, e_view, z.dtype)
             h = hoyer_square(s1, s2)
             sums = torch.stack([s1.sum(), s2.sum()])
@@ -81,11 +79,10 @@ class _HoyerNeuronTrainCPU(torch.autograd.Function):
                 running if in_place else None, momentum)
             if running is not None and not in_place:  # a buffer of another dtype
                 update_running(running, e.reshape(running.shape), momentum)
-            e_view = channel_view(e, z.dim()) if on_spikes is not None else None
-        keep_for_backward(ctx, u, t, e, surrogate, reg_theta_grad, z.dtype)
+            e_view = channel_view(e, z.dim()) if a.on_spikes is not None else None
         ctx.sums = sums
-        if on_spikes is not None:  # spike-map recomputation rebuilds with the one-pass kernel
-            on_spikes(spikes, u, e_view, rebuild=_rebuild_spike_map)
+        # spike-map recomputation rebuilds with the one-pass kernel
+        a.keep_for_backward(ctx, u, t, e, z.dtype, spikes, e_view, rebuild=_rebuild_spike_map)
         return spikes, e, s1, s2, h
 
     @staticmethod
@@ -98,24 +95,13 @@ class _HoyerNeuronTrainCPU(torch.autograd.Function):
             ctx.sums if grad_h is not None else None, ctx.reg_theta_grad,
             ctx.needs_input_grad[1])
         return (grad_z if ctx.needs_input_grad[0] else None,
-                grad_t if ctx.needs_input_grad[1] else None,
-                None, None, None, None, None, None, None, None, None)
+                grad_t if ctx.needs_input_grad[1] else None, None, None, None)
 
 
-def hoyer_neuron_train_cpu(z: Tensor,
-                           theta_abs: Tensor,
-                           fallback: Tensor,
-                           per_channel: bool = False,
-                           surrogate: BoxcarSurrogate = PAPER_SURROGATE,
-                           reg_theta_grad: bool = True,
-                           sync: bool = False,
-                           exclude_saturated: bool = False,
-                           on_spikes: Optional[Callable[..., None]] = None,
-                           with_hoyer: bool = False,
-                           running: Optional[Tensor] = None,
-                           momentum: float = 0.1) -> Tuple[Tensor, ...]:
-    """:func:`~.backend_torch.hoyer_neuron_train` (same arguments and results) on the fused
-    CPU kernels: two passes over the activation forward, one backward.
+def hoyer_neuron_train_cpu(*args, with_hoyer: bool = False, running: Optional[Tensor] = None,
+                           momentum: float = 0.1, **kwargs) -> Tuple[Tensor, ...]:
+    """:func:`~.backend_torch.hoyer_neuron_train` (same arguments, :class:`~.step.TrainArgs`,
+    and results) on the fused CPU kernels: two passes over the activation forward, one backward.
 
     With ``with_hoyer=True`` it returns ``(o, E, s1, s2, H)``, ``H = hoyer_square(s1, s2)``
     (the layer's regularizer term, Eq. 3), whose gradient this function's backward adds to the
@@ -128,20 +114,14 @@ def hoyer_neuron_train_cpu(z: Tensor,
     ``on_spikes(o, u, E, rebuild=f)`` (:func:`~.recompute.register_spikes`), ``f`` the
     kernel's one-pass spike map.
     """
-    check_step_args('cpp', z, per_channel)
-    out = _HoyerNeuronTrainCPU.apply(z, theta_abs, fallback, bool(per_channel),
-                                     BoxcarSurrogate.of(surrogate), reg_theta_grad, sync,
-                                     exclude_saturated, on_spikes, running, float(momentum))
+    a = TrainArgs(*args, **kwargs).checked('cpp')
+    out = _HoyerNeuronTrainCPU.apply(a.z, a.theta_abs, a, running, float(momentum))
     return out if with_hoyer else out[:4]
 
 
-def step(z: Tensor, clip: Tensor, fallback: Tensor, *, per_channel: bool = False,
-         surrogate: BoxcarSurrogate = PAPER_SURROGATE, with_hoyer: bool = False,
-         reg_theta_grad: bool = True, sync: bool = False, exclude_saturated: bool = False,
-         on_spikes: Optional[Callable[..., None]] = None) -> StepResult:
+def step(z: Tensor, clip: Tensor, fallback: Tensor, *, with_hoyer: bool = False,
+         **options) -> StepResult:
     """The fused CPU backend under the common contract (:mod:`.step`): ``H`` comes from the
     same operator call, its gradient folded into the one backward pass."""
-    o, e, _, _, h = hoyer_neuron_train_cpu(z, clip, fallback, per_channel, surrogate,
-                                           reg_theta_grad, sync, exclude_saturated, on_spikes,
-                                           with_hoyer=True)
+    o, e, _, _, h = hoyer_neuron_train_cpu(z, clip, fallback, with_hoyer=True, **options)
     return StepResult(o, e, h if with_hoyer else None)

@@ -1,14 +1,13 @@
 """The neuron's training step in eager ATen ops (``HoyerSpike(impl='torch')``), the readable
 reference the other backends are tested against (:mod:`.backends`)."""
-from typing import Callable, Optional, Tuple
+from typing import Tuple
 
 import torch
 from torch import Tensor
 
-from .functional import (batch_extremum, channel_view, hoyer_square, keep_for_backward,
-                         reduce_dims, spike_map)
-from .step import StepResult, check_step_args
-from .surrogate import PAPER_SURROGATE, BoxcarSurrogate, window_grad
+from .functional import batch_extremum, channel_view, reduce_dims, spike_map
+from .step import TrainArgs, moments_step
+from .surrogate import window_grad
 
 
 class _HoyerNeuronTrain(torch.autograd.Function):
@@ -19,28 +18,24 @@ class _HoyerNeuronTrain(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, z: Tensor, theta_abs: Tensor, fallback: Tensor, dims: Tuple[int, ...],
-                surrogate: BoxcarSurrogate, reg_theta_grad: bool,
-                sync: bool = False, exclude_saturated: bool = False,
-                on_spikes: Optional[Callable[[Tensor, Tensor, Tensor], None]] = None):
+    def forward(ctx, z: Tensor, theta_abs: Tensor, a: TrainArgs):
+        dims = reduce_dims(z, a.per_channel)
         t = theta_abs.detach().float()
         u = z.detach().float() / t
         # saturated values (u ≥ 1) add 1 to both sums: their count n removes them from E
-        n = (u >= 1.0).sum(dims, dtype=torch.float32) if exclude_saturated else None
+        n = (u >= 1.0).sum(dims, dtype=torch.float32) if a.exclude_saturated else None
         c = u.clamp(0.0, 1.0)
         s1 = c.sum(dims)
         s2 = torch.vdot(c.reshape(-1), c.reshape(-1)) if not dims or len(dims) == c.dim() \
             else c.square_().sum(dims)
         moments = (s1, s2) if n is None else (s1 - n, s2 - n)
-        e, e_view = batch_extremum(moments, fallback, sync, z.dim())
+        e, e_view = batch_extremum(moments, a.fallback, a.sync, z.dim())
         # fresh CPU allocations of activation size cost more than the arithmetic: write the
         # spikes into the clamp buffer (no longer needed) when the dtypes agree
         spikes = torch.ge(u, e_view, out=c) if z.dtype == torch.float32 and c.shape == z.shape \
             else spike_map(u, e_view, z.dtype)
-        u = surrogate.bound_(u)  # the bounds keep E's side of every u
-        keep_for_backward(ctx, u, t, e, surrogate, reg_theta_grad, z.dtype)
-        if on_spikes is not None:
-            on_spikes(spikes, u, e_view)
+        u = a.surrogate.bound_(u)  # the bounds keep E's side of every u
+        a.keep_for_backward(ctx, u, t, e, z.dtype, spikes, e_view)
         return spikes, e, s1, s2
 
     @staticmethod
@@ -64,20 +59,12 @@ class _HoyerNeuronTrain(torch.autograd.Function):
         grad_z = grad_u.div_(t).to(ctx.z_dtype) if ctx.needs_input_grad[0] else None
         if grad_t is not None:
             grad_t = (grad_t / t).reshape(t.shape)
-        return grad_z, grad_t, None, None, None, None, None, None, None
+        return grad_z, grad_t, None
 
 
-def hoyer_neuron_train(z: Tensor,
-                       theta_abs: Tensor,
-                       fallback: Tensor,
-                       per_channel: bool = False,
-                       surrogate: BoxcarSurrogate = PAPER_SURROGATE,
-                       reg_theta_grad: bool = True,
-                       sync: bool = False,
-                       exclude_saturated: bool = False,
-                       on_spikes: Optional[Callable[[Tensor, Tensor, Tensor], None]] = None
-                       ) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
-    """The neuron's training step, fused: equal to composing the functions above.
+def hoyer_neuron_train(*args, **kwargs) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
+    """The neuron's training step (arguments: :class:`~.step.TrainArgs`), fused: equal to
+    composing the readable functions of :mod:`.functional`.
 
     ``s1, s2 = clipped_moments(z, |θ|)``, ``E = hoyer_extremum(s1, s2, fallback)`` and
     ``o = spike(z, |θ|, E, surrogate)``, computed with one clamp and one saved tensor.
@@ -97,17 +84,9 @@ def hoyer_neuron_train(z: Tensor,
         float32 potential, bounded to a range that keeps ``o = 1[u ≥ E]``) and ``E`` broadcast
         to ``u`` (:func:`~.recompute.register_spikes`).
     """
-    return _HoyerNeuronTrain.apply(z, theta_abs, fallback, reduce_dims(z, per_channel),
-                                   BoxcarSurrogate.of(surrogate), reg_theta_grad, sync,
-                                   exclude_saturated, on_spikes)
+    a = TrainArgs(*args, **kwargs).checked('torch')
+    return _HoyerNeuronTrain.apply(a.z, a.theta_abs, a)
 
 
-def step(z: Tensor, clip: Tensor, fallback: Tensor, *, per_channel: bool = False,
-         surrogate: BoxcarSurrogate = PAPER_SURROGATE, with_hoyer: bool = False,
-         reg_theta_grad: bool = True, sync: bool = False, exclude_saturated: bool = False,
-         on_spikes: Optional[Callable[..., None]] = None) -> StepResult:
-    """The eager backend under the common contract (:mod:`.step`)."""
-    check_step_args('torch', z, per_channel)
-    o, e, s1, s2 = hoyer_neuron_train(z, clip, fallback, per_channel, surrogate, reg_theta_grad,
-                                      sync, exclude_saturated, on_spikes)
-    return StepResult(o, e, hoyer_square(s1, s2) if with_hoyer else None)
+#: the eager backend under the common contract (:mod:`.step`)
+step = moments_step(hoyer_neuron_train)

@@ -188,17 +188,6 @@ def batch_extremum(moments: Tuple[Tensor, Tensor], fallback: Tensor, sync: bool,
     return e, channel_view(e, ndim)
 
 
-def keep_for_backward(ctx, u: Tensor, t: Tensor, e: Tensor, surrogate: BoxcarSurrogate,
-                      reg_theta_grad: bool, z_dtype: torch.dtype) -> None:
-    """What the training neuron's backward reads: ``u`` (float32) and ``|θ|`` saved, the
-    surrogate window, the θ-gradient mode and the input dtype; ``E`` gets no gradient."""
-    ctx.save_for_backward(u, t)
-    ctx.surrogate = surrogate
-    ctx.reg_theta_grad = reg_theta_grad
-    ctx.z_dtype = z_dtype
-    ctx.mark_non_differentiable(e)
-
-
 def check_alpha(alpha: float, owner: str = 'warmup_mix') -> float:
     """The spike warm-up's mix ``α`` as a float, after its one check: a number in [0, 1]."""
     if not isinstance(alpha, (int, float)) or not 0.0 <= alpha <= 1.0:
