@@ -12,7 +12,9 @@ from torch import nn
 
 from .firing_rate import FiringRateRecorder, layer_group, spiking_layers
 from .membrane import MembraneRecorder
-from .operations import AC_PJ, MAC_PJ, InputSpikeRecorder, dense_macs, energy_report
+from .energy_model import energy_model, layer_counts, markdown_table
+from .operations import (AC_PJ, MAC_PJ, InputSpikeRecorder, dense_layers, dense_macs,
+                         energy_report)
 
 #: a channel that fires at more than this fraction of its positions counts as busy
 BUSY_RATE = 0.5
@@ -97,6 +99,9 @@ def collect_spike_stats(model: nn.Module,
     event_counts = ({n: v for n, v in ins.mean_values().items()
                      if ins.counts[n] and not ins.binary[n]} if event_input else None)
     ops = energy_report(macs, ins.input_rates(), ins.binary, mac_pj, ac_pj, event_counts)
+    fan_in = {n: m.weight[0].numel() for n, m in dense_layers(model)}
+    per_image_inputs = {n: t / seen for n, t in ins.total.items()}
+    energy = energy_model(layer_counts(ops, fan_in, per_image_inputs))
     channels = sum(r['channels'] for r in rows)
     return OrderedDict(
         num_images=seen, input_shape=input_shape,
@@ -112,7 +117,8 @@ def collect_spike_stats(model: nn.Module,
                      below=mem.below[n], above=mem.above[n], extremum=mem.extremum[n],
                      near_threshold_fraction=mem.near_fraction()[n]))
             for n in hist_layers if n in mem.hist),
-        operations=ops)
+        operations=ops,
+        energy_model=energy)
 
 
 def _short(name: str) -> str:
@@ -203,6 +209,7 @@ def markdown_report(stats: dict, title: str = 'Spike statistics') -> str:
         f"{ops['snn']['energy_pj'] / 1e6:.3f} µJ |",
         f"| ANN twin | {_fmt(ops['ann']['macs'])} | 0 | {ops['ann']['energy_pj'] / 1e6:.3f} µJ |",
         '', f"Compute-efficiency ratio ANN/SNN: **{ops['efficiency_ratio']:.2f}×**", '',
+        *energy_section(stats),
         '## Spiking layers', '',
         f"| layer | shape | firing rate | clip threshold θ | extremum E | firing threshold θ·E | near ±{stats['near_threshold_margin']} | silent / busy channels |",
         '|---|---|---:|---:|---:|---:|---:|---:|']
@@ -219,6 +226,20 @@ def markdown_report(stats: dict, title: str = 'Spike statistics') -> str:
                      f"{_fmt(r['acs'])} |")
     lines += ['', '![firing rates](firing_rate.png)', '', '![membrane](membrane_hist.png)', '']
     return '\n'.join(lines)
+
+
+def energy_section(stats: dict) -> List[str]:
+    """The energy under float32 / int8 arithmetic, with and without memory traffic
+    (:mod:`.energy_model`; absent in reports written before it)."""
+    model = stats.get('energy_model')
+    if model is None:
+        return []
+    return ['## Energy under other assumptions', '',
+            'float32 and int8 operations (Horowitz 2014), each alone and with SRAM traffic '
+            f"({model['constants']['sram_pj_per_bit']:.3f} pJ/bit; Lemaire et al. 2022's "
+            'no-reuse counting): `mmdet_hoyer/analysis/energy_model.py`.', '',
+            markdown_table(model), '',
+            f"The assumption that moves ANN/SNN most: **{model['largest_move']}**.", '']
 
 
 def _input_kind(row: dict) -> str:

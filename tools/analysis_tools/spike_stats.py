@@ -58,6 +58,9 @@ def main():
     print(f"images {stats['num_images']}  firing rate {stats['network_firing_rate']:.4f}  "
           f"SNN {ops['snn']['energy_pj'] / 1e6:.3f} uJ  ANN {ops['ann']['energy_pj'] / 1e6:.3f} uJ  "
           f"ratio {ops['efficiency_ratio']:.2f}x")
+    for r in stats['energy_model']['rows']:
+        print(f"  {r['assumption']:<26} SNN {r['snn_pj'] / 1e6:8.2f} uJ  "
+              f"ANN {r['ann_pj'] / 1e6:8.2f} uJ  ratio {r['ratio']:.2f}x")
     print('written:', ', '.join(paths.values()))
 
 
