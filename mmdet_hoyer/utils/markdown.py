@@ -5,6 +5,7 @@ way, so a page can hold its analysis around a table that a command regenerates.
 """
 import os
 import os.path as osp
+import shlex
 from typing import Optional, Sequence
 
 
@@ -14,9 +15,9 @@ def write_between_markers(path: str, marker: Optional[str], text: str,
     """Write ``text`` into ``path`` between the ``marker`` comments, replacing what was there
     and keeping the rest of the page; append the block when the page lacks the markers (a new
     page starts with ``new_page``, e.g. a title). ``command`` (the tool and its arguments) is
-    written above the table as ``Produced by `...```. Without ``marker`` the file is ``text``."""
+    written above the table as ``Produced by `...``` (shell-quoted). Without ``marker`` the file is ``text``."""
     if command:
-        text = f'Produced by `python {" ".join(command)}`:\n\n{text}'
+        text = f'Produced by `python {shlex.join(command)}`:\n\n{text}'
     parent = osp.dirname(osp.abspath(path))
     os.makedirs(parent, exist_ok=True)
     if not marker:
