@@ -44,43 +44,50 @@ class SpikingShortcut(nn.Sequential):
         super().__init__(OrderedDict(layers))
 
 
-class PreActBasicBlock(nn.Module):
+class _PreActBlock(nn.Module):
+    """``x + units(x)``: pre-activation units (``unit1``, ``unit2``, ...) in a row, the
+    :class:`SpikingShortcut` when the stride or the width changes, no activation after the
+    addition. ``specs``: ``(in, out, kernel, stride)`` of each unit."""
+
+    def __init__(self, specs: List[Tuple[int, int, int, int]], stride: int,
+                 conv_cfg: OptConfigType, norm_cfg: ConfigType, act_cfg: ConfigType) -> None:
+        super().__init__()
+        for i, (c_in, c_out, k, s) in enumerate(specs, 1):
+            self.add_module(f'unit{i}', NormActConv(c_in, c_out, k, s, conv_cfg, norm_cfg,
+                                                    act_cfg))
+        self.num_units = len(specs)
+        c_in, c_out = specs[0][0], specs[-1][1]
+        self.shortcut = SpikingShortcut(c_in, c_out, stride, conv_cfg, norm_cfg, act_cfg) \
+            if stride != 1 or c_in != c_out else None
+
+    def forward(self, x: Tensor) -> Tensor:
+        identity = x if self.shortcut is None else self.shortcut(x)
+        for i in range(1, self.num_units + 1):
+            x = getattr(self, f'unit{i}')(x)
+        return identity + x
+
+
+class PreActBasicBlock(_PreActBlock):
     """x + conv3×3(act(BN(conv3×3(act(BN(x)))))), no activation after the addition."""
     expansion = 1
 
     def __init__(self, in_channels: int, planes: int, stride: int, style: str,
                  conv_cfg: OptConfigType, norm_cfg: ConfigType, act_cfg: ConfigType) -> None:
-        super().__init__()
-        out = planes * self.expansion
-        self.unit1 = NormActConv(in_channels, planes, 3, stride, conv_cfg, norm_cfg, act_cfg)
-        self.unit2 = NormActConv(planes, out, 3, 1, conv_cfg, norm_cfg, act_cfg)
-        self.shortcut = SpikingShortcut(in_channels, out, stride, conv_cfg, norm_cfg, act_cfg) \
-            if stride != 1 or in_channels != out else None
-
-    def forward(self, x: Tensor) -> Tensor:
-        identity = x if self.shortcut is None else self.shortcut(x)
-        return identity + self.unit2(self.unit1(x))
+        super().__init__([(in_channels, planes, 3, stride), (planes, planes, 3, 1)], stride,
+                         conv_cfg, norm_cfg, act_cfg)
 
 
-class PreActBottleneck(nn.Module):
+class PreActBottleneck(_PreActBlock):
     """x + conv1×1(act(BN(conv3×3(act(BN(conv1×1(act(BN(x))))))))), no activation after the
     addition. ``style='pytorch'`` strides the 3×3 conv, ``'caffe'`` the first 1×1."""
     expansion = 4
 
     def __init__(self, in_channels: int, planes: int, stride: int, style: str,
                  conv_cfg: OptConfigType, norm_cfg: ConfigType, act_cfg: ConfigType) -> None:
-        super().__init__()
-        out = planes * self.expansion
         s1, s2 = (1, stride) if style == 'pytorch' else (stride, 1)
-        self.unit1 = NormActConv(in_channels, planes, 1, s1, conv_cfg, norm_cfg, act_cfg)
-        self.unit2 = NormActConv(planes, planes, 3, s2, conv_cfg, norm_cfg, act_cfg)
-        self.unit3 = NormActConv(planes, out, 1, 1, conv_cfg, norm_cfg, act_cfg)
-        self.shortcut = SpikingShortcut(in_channels, out, stride, conv_cfg, norm_cfg, act_cfg) \
-            if stride != 1 or in_channels != out else None
-
-    def forward(self, x: Tensor) -> Tensor:
-        identity = x if self.shortcut is None else self.shortcut(x)
-        return identity + self.unit3(self.unit2(self.unit1(x)))
+        super().__init__([(in_channels, planes, 1, s1), (planes, planes, 3, s2),
+                          (planes, planes * self.expansion, 1, 1)], stride,
+                         conv_cfg, norm_cfg, act_cfg)
 
 
 @MODELS.register_module()
