@@ -4,6 +4,8 @@ from typing import Iterator, Tuple
 
 from mmengine.config import Config
 
+from .torchvision_checkpoint import SCHEME, ensure_cached
+
 _LAYOUT_HINTS = {
     'CocoDataset': ('COCO layout: <data_root>/<ann_file> (COCO json) and the images under '
                     '<data_root>/<data_prefix.img> (docs/guides/usage.md#datasets)'),
@@ -95,8 +97,9 @@ def check_pretrained_paths(cfg: Config) -> None:
     """Raise ``FileNotFoundError`` naming the field when a local ``Pretrained`` checkpoint (or
     ``load_from``, or a ``TeacherDistillHook``'s teacher) that training would load does not
     exist. For the backbone's stage-1 checkpoint the message names the command that writes it
-    (the config's ``pretrained_by``) and how to start from random weights instead. URLs and
-    ``scheme://`` paths are left to MMEngine (they cannot be checked offline)."""
+    (the config's ``pretrained_by``) and how to start from random weights instead.
+    ``torchvision2hoyer://`` weights are fetched into torch's hub cache now (or the error names
+    the file and the folder); other URLs and ``scheme://`` paths are left to MMEngine."""
     found = list(_pretrained_inits(cfg.get('model'), 'model'))
     if cfg.get('load_from'):
         found.append(('load_from', dict(checkpoint=cfg.get('load_from'))))
@@ -111,6 +114,13 @@ def check_pretrained_paths(cfg: Config) -> None:
                         '`make demo-ann`) or remove TeacherDistillHook from custom_hooks.')
     for where, init in found:
         ckpt = init['checkpoint']
+        if isinstance(ckpt, str) and ckpt.startswith(SCHEME):
+            try:  # torchvision's weights: in torch's hub cache, or fetched now
+                ensure_cached(ckpt)
+            except (FileNotFoundError, ValueError) as e:
+                field = where if where == 'load_from' else f'{where}.checkpoint'
+                raise FileNotFoundError(f'{field}: {e}') from None
+            continue
         if not isinstance(ckpt, str) or '://' in ckpt:
             continue
         if not osp.isfile(ckpt):

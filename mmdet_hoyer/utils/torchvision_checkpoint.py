@@ -8,6 +8,7 @@ downloads it there when it is missing and the network allows, and maps its keys 
 spiking backbone with :func:`~.torchvision_convert.convert` (what ``torchvision2hoyer.py``
 writes to a file). ``torchvision://`` itself is left alone: ANN backbones keep reading it.
 """
+import os
 import os.path as osp
 
 import torch
@@ -28,16 +29,17 @@ def cached_file(arch: str) -> str:
     return osp.join(torch.hub.get_dir(), 'checkpoints', osp.basename(URLS[arch]))
 
 
-@CheckpointLoader.register_scheme(prefixes=SCHEME)
-def load_torchvision_as_hoyer(filename: str, map_location=None) -> dict:
-    """Load ``torchvision2hoyer://vgg16_bn`` or ``torchvision2hoyer://resnet50`` as a stage-1
-    checkpoint of the spiking backbone (keys ``backbone.*``)."""
+def ensure_cached(filename: str) -> str:
+    """The local file of ``torchvision2hoyer://ARCH``: torch's hub cache, downloaded there when
+    missing. ``FileNotFoundError`` naming the file and the folder to put it in when it cannot
+    be fetched (no network); ``ValueError`` for an unknown ARCH."""
     arch = filename[len(SCHEME):]
     if arch not in ARCHS:
         raise ValueError(f'{filename}: expected {SCHEME}<arch> with arch one of {ARCHS}')
     path = cached_file(arch)
     if not osp.isfile(path):
         try:
+            os.makedirs(osp.dirname(path), exist_ok=True)
             torch.hub.download_url_to_file(URLS[arch], path, progress=False)
         except Exception as e:  # noqa: BLE001  (no network: say where the file goes)
             raise FileNotFoundError(
@@ -45,6 +47,15 @@ def load_torchvision_as_hoyer(filename: str, map_location=None) -> dict:
                 f'could not be downloaded ({type(e).__name__}). Put {osp.basename(path)} '
                 f'(from {URLS[arch]}) in {osp.dirname(path)} (torch\'s hub cache; set '
                 'TORCH_HOME to move it)') from None
+    return path
+
+
+@CheckpointLoader.register_scheme(prefixes=SCHEME)
+def load_torchvision_as_hoyer(filename: str, map_location=None) -> dict:
+    """Load ``torchvision2hoyer://vgg16_bn`` or ``torchvision2hoyer://resnet50`` as a stage-1
+    checkpoint of the spiking backbone (keys ``backbone.*``)."""
+    arch = filename[len(SCHEME):]
+    path = ensure_cached(filename)
     state = torch.load(path, map_location=map_location or 'cpu', weights_only=True)
     try:
         tensors, report = convert(state, arch)

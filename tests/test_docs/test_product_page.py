@@ -32,3 +32,10 @@ def test_the_check_catches_what_it_forbids():
                 'Hypotheses 26-28'):
         assert NOTEBOOK.search(bad), bad
     assert not NOTEBOOK.search('the research log, 20 epochs at 2e-3')
+
+
+def test_the_usage_guide_quotes_the_full_config_as_it_is(repo_root):
+    """docs/guides/usage.md shows configs/yolov3_hoyer_vgg.py "in full": the quote is the file."""
+    guide = open(osp.join(repo_root, 'docs/guides/usage.md')).read()
+    config = open(osp.join(repo_root, 'configs/yolov3_hoyer_vgg.py')).read()
+    assert f'```python\n{config}```' in guide, 'update the quote in docs/guides/usage.md'

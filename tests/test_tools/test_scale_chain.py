@@ -211,3 +211,37 @@ def test_stage1_from_torchvision_weights(repo_root, layouts, tmp_path):
     assert 'accuracy/top1' in log and 'loss_hoyer' in log
     log = ''.join(open(p).read() for p in glob.glob(osp.join(work_dir, '*', '*.log')))
     assert f'load from {relu}' in log
+
+
+def test_full_detector_trains_from_its_default_torchvision_start(repo_root, layouts, tmp_path,
+                                                                monkeypatch):
+    """The full YOLOv3's default start, torchvision's vgg16_bn converted on load
+    (torchvision2hoyer://), read from torch's hub cache (random weights in a temporary
+    TORCH_HOME here, no network): it loads, trains two iterations and is scored by CocoMetric."""
+    import torchvision
+    from mmdet_hoyer.utils.torchvision_checkpoint import cached_file
+    cfg = Config.fromfile(f'{repo_root}/configs/yolov3_hoyer_vgg.py')
+    assert cfg.model.backbone.init_cfg.checkpoint == 'torchvision2hoyer://vgg16_bn'
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch'))
+    path = cached_file('vgg16_bn')
+    os.makedirs(osp.dirname(path))
+    torch.manual_seed(0)
+    torch.save(torchvision.models.vgg16_bn().state_dict(), path)
+    work_dir = str(tmp_path / 'det')
+    root = layouts['coco'] + '/'
+    common = loaders(root, 4, 2) + [
+        opt('val_evaluator.ann_file', root + 'annotations/instances_val2017.json'),
+        opt('test_evaluator.ann_file', root + 'annotations/instances_val2017.json')]
+    log = run(repo_root, 'tools/train.py', f'{repo_root}/configs/yolov3_hoyer_vgg.py',
+              '--work-dir', work_dir, '--cfg-options', *common, opt('train_cfg.max_epochs', 1))
+    log += ''.join(open(p).read() for p in glob.glob(osp.join(work_dir, '*', '*.log')))
+    assert 'load from torchvision2hoyer://vgg16_bn' in log
+    assert 'Epoch(train) [1][2/2]' in log and 'loss_hoyer' in log
+    with open(osp.join(work_dir, 'last_checkpoint')) as f:
+        ckpt = f.read().strip()
+    run(repo_root, 'tools/test.py', f'{repo_root}/configs/yolov3_hoyer_vgg.py', ckpt,
+        '--work-dir', work_dir, '--cfg-options', *common, opt('model.test_cfg.score_thr', 0.0),
+        opt('model.test_cfg.conf_thr', 0.0))
+    with open(osp.join(work_dir, 'test_metrics.json')) as f:
+        metrics = json.load(f)
+    assert 0 <= metrics['coco/bbox_mAP'] <= 1 and 0 < metrics['spike_rate'] < 1

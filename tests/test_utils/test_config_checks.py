@@ -66,21 +66,54 @@ def test_train_cli_stops_with_the_message_not_a_traceback(repo_root, tmp_path):
     assert 'Traceback' not in proc.stderr
 
 
-@pytest.mark.parametrize('config,command', [
-    ('yolov3_hoyer_vgg.py', 'bash tools/dist_train.sh configs/pretrain/cls_hoyer_vgg16_in1k.py 8'),
-    ('ssd300_hoyer_vgg_voc0712.py', 'configs/pretrain/cls_hoyer_vgg16_in1k.py'),
-    ('faster-rcnn_hoyer_r50-fpn.py', 'configs/pretrain/cls_hoyer_r50_in1k.py 4'),
-    ('yolov3_relu_vgg.py', 'tools/model_converters/torchvision2hoyer.py'),
+VGG_STAGE1 = 'work_dirs/cls_hoyer_vgg16_in1k/epoch_150.pth'
+
+
+@pytest.mark.parametrize('config,checkpoint,command', [
+    ('yolov3_hoyer_vgg.py', VGG_STAGE1,
+     'bash tools/dist_train.sh configs/pretrain/cls_hoyer_vgg16_in1k.py 8'),
+    ('ssd300_hoyer_vgg_voc0712.py', VGG_STAGE1, 'configs/pretrain/cls_hoyer_vgg16_in1k.py'),
+    ('faster-rcnn_hoyer_r50-fpn.py', 'work_dirs/cls_hoyer_r50_in1k/epoch_400.pth',
+     'configs/pretrain/cls_hoyer_r50_in1k.py 4'),
+    ('yolov3_relu_vgg.py', 'work_dirs/relu_vgg16_in1k.pth',
+     'tools/model_converters/torchvision2hoyer.py vgg16_bn-6c64b313.pth'),
 ])
-def test_missing_stage1_checkpoint_names_the_stage1_command(repo_root, tmp_path, config, command):
-    """Before anything is built: which checkpoint, the command that writes it, and how to
-    start from random weights on purpose."""
-    proc = train_cli(repo_root, tmp_path, config)
+def test_missing_stage1_checkpoint_names_the_stage1_command(repo_root, tmp_path, config,
+                                                            checkpoint, command):
+    """The spiking stage-1 variant (a local checkpoint instead of the default torchvision
+    start), missing: before anything is built, which checkpoint, the command that writes it,
+    and how to start from random weights on purpose."""
+    proc = train_cli(repo_root, tmp_path, config, f'model.backbone.init_cfg.checkpoint={checkpoint}')
     assert proc.returncode != 0 and 'Traceback' not in proc.stderr
     err = proc.stderr.strip().splitlines()[-1]
     assert err.startswith('error: model.backbone.init_cfg.checkpoint: checkpoint'), err
     assert command in err and '--cfg-options model.backbone.init_cfg=None' in err
     assert not any((tmp_path).iterdir())  # stopped before the runner made its work dir
+
+
+@pytest.mark.parametrize('config,arch', [('yolov3_hoyer_vgg.py', 'vgg16_bn'),
+                                         ('ssd300_relu_vgg.py', 'vgg16_bn'),
+                                         ('retinanet_hoyer_r50-fpn.py', 'resnet50')])
+def test_default_torchvision_start_offline_names_the_file_and_the_folder(
+        repo_root, tmp_path, monkeypatch, config, arch):
+    """The full configs' default start (torchvision2hoyer://) with an empty hub cache and no
+    network: the check before training names the field, the file and torch's hub folder."""
+    import torch
+    from mmdet_hoyer.utils import check_pretrained_paths
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch'))
+
+    def offline(*args, **kwargs):
+        raise OSError('no network')
+
+    monkeypatch.setattr(torch.hub, 'download_url_to_file', offline)
+    cfg = Config.fromfile(f'{repo_root}/configs/{config}')
+    assert cfg.model.backbone.init_cfg.checkpoint == f'torchvision2hoyer://{arch}'
+    with pytest.raises(FileNotFoundError) as e:
+        check_pretrained_paths(cfg)
+    msg = str(e.value)
+    assert msg.startswith('model.backbone.init_cfg.checkpoint: torchvision2hoyer://')
+    assert str(tmp_path / 'torch' / 'hub' / 'checkpoints') in msg
+    assert ('vgg16_bn-6c64b313.pth' if arch == 'vgg16_bn' else 'resnet50-0676ba61.pth') in msg
 
 
 def test_missing_torchvision_weights_of_start_d_name_the_converter(repo_root, tmp_path):

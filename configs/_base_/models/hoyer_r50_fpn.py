@@ -2,11 +2,12 @@
 # ResNet-50 FPN detectors (model = _base_.hoyer_r50_fpn): out_mode='spike' (every returned
 # stage through BN + HoyerSpike), HoyerSpike in the FPN's convs; the RPN/RoI/RetinaNet heads take
 # no act_cfg and stay analog (`python tools/misc/spikify_config.py mmdet::<config>` writes the
-# same network and lists what it cannot make spiking). The backbone starts from stage 1
-# (docs/guides/scale.md), the spiking HoyerResNet-50 pretrained on ImageNet, as the authors'
-# detection fork starts its Faster R-CNN from their ImageNet SNN checkpoint; λ = 2e-9 as their
-# ResNet-50. A deliberate start from random weights: --cfg-options model.backbone.init_cfg=None
-pretrained = 'work_dirs/cls_hoyer_r50_in1k/epoch_400.pth'
+# same network and lists what it cannot make spiking). The backbone starts from torchvision's
+# ImageNet resnet50 converted on load (docs/results/which_start.md); the authors' fork starts
+# from their spiking ImageNet checkpoint instead: --cfg-options
+# model.backbone.init_cfg.checkpoint=work_dirs/cls_hoyer_r50_in1k/epoch_400.pth. λ = 2e-9 as
+# their ResNet-50. Random weights: --cfg-options model.backbone.init_cfg=None
+pretrained = 'torchvision2hoyer://resnet50'
 pretrained_by = 'bash tools/dist_train.sh configs/pretrain/cls_hoyer_r50_in1k.py 4'
 spike = dict(type='HoyerSpike', mode='layer', momentum=0.1)
 hoyer_r50_fpn = dict(

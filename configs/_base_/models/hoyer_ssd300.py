@@ -3,11 +3,12 @@
 # HoyerSpike, membrane shortcuts in its VGG stages, across every stage boundary (zero-padded
 # where the width grows), conv5_3 -> fc6 and fc6 -> fc7; the widening one measured in
 # docs/research/accuracy.md, table h8-ssd), spiking SSD extra layers (HoyerSSDNeck, no
-# L2Norm: see its docstring), analog classification/regression convs only. The backbone starts
-# from stage 1 (docs/guides/scale.md): the spiking HoyerVGG16 pretrained on ImageNet, whose
-# stages 0-4 load into HoyerSSDVGG (same parameter names); fc6/fc7 start from random weights. A
-# deliberate start from random weights: --cfg-options model.backbone.init_cfg=None
-pretrained = 'work_dirs/cls_hoyer_vgg16_in1k/epoch_150.pth'
+# L2Norm: see its docstring), analog classification/regression convs only. Stages 0-4 start from
+# torchvision's ImageNet vgg16_bn converted on load (docs/results/which_start.md); fc6/fc7 from
+# random weights. The spiking stage 1 instead: --cfg-options
+# model.backbone.init_cfg.checkpoint=work_dirs/cls_hoyer_vgg16_in1k/epoch_150.pth; random
+# weights: model.backbone.init_cfg=None
+pretrained = 'torchvision2hoyer://vgg16_bn'
 pretrained_by = 'bash tools/dist_train.sh configs/pretrain/cls_hoyer_vgg16_in1k.py 8'
 spike = dict(type='HoyerSpike', mode='layer', momentum=0.1)
 hoyer_ssd300 = dict(
