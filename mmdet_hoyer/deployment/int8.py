@@ -14,8 +14,9 @@ its range calibrated on training images: ``[0, max]`` unsigned for non-negative 
 outputs), ``[−m, m]`` signed otherwise (``m = max|x|``). A binary spike map is exact in any
 integer format and is left alone, so an SNN's "activations" need no calibration.
 """
+import contextlib
 from collections import OrderedDict
-from typing import Dict, Iterable, List, Tuple
+from typing import Dict, Iterable, Iterator, List, Tuple
 
 import torch
 from torch import Tensor, nn
@@ -69,8 +70,8 @@ class ActivationQuantizer:
     """8-bit fake quantization of the inputs of ``layers`` (conv/linear), per tensor.
 
     ``with quantizer.calibrating(): model(x)`` records each input's range; then
-    ``with quantizer: model(x)`` runs with quantized inputs. Binary inputs (spike maps) are
-    never changed."""
+    ``with quantizer.quantizing(): model(x)`` runs with quantized inputs. Binary inputs
+    (spike maps) are never changed."""
 
     def __init__(self, layers: Iterable[Tuple[str, nn.Module]], bits: int = 8) -> None:
         self.layers = list(layers)
@@ -99,42 +100,36 @@ class ActivationQuantizer:
     def _attach(self, make) -> None:
         self._handles = [m.register_forward_pre_hook(make(n)) for n, m in self.layers]
 
-    def _detach(self) -> None:
+    def detach(self) -> None:
+        """Stop recording or quantizing: the layers run as before."""
         for h in self._handles:
             h.remove()
         self._handles = []
 
-    def calibrating(self) -> 'ActivationQuantizer':
-        """Context manager: record input ranges."""
-        return _Session(self, self._observe)
-
-    def __enter__(self) -> 'ActivationQuantizer':
+    def attach(self) -> None:
+        """Quantize inputs from now on (until :meth:`detach`), e.g. for a whole test loop."""
         if not self.high:
             raise RuntimeError('ActivationQuantizer: calibrate on some images first '
                                '(with quantizer.calibrating(): model(x))')
         self._attach(self._quantize)
-        return self
 
-    def __exit__(self, *exc) -> None:
-        self._detach()
+    @contextlib.contextmanager
+    def calibrating(self) -> Iterator['ActivationQuantizer']:
+        """Record the input ranges of the layers inside the block."""
+        self._attach(self._observe)
+        try:
+            yield self
+        finally:
+            self.detach()
 
-    def attach(self) -> None:
-        """Quantize inputs from now on (until :meth:`detach`), e.g. for a whole test loop."""
-        self.__enter__()
-
-    detach = _detach
-
-
-class _Session:
-    def __init__(self, quantizer: ActivationQuantizer, make) -> None:
-        self.quantizer, self.make = quantizer, make
-
-    def __enter__(self) -> ActivationQuantizer:
-        self.quantizer._attach(self.make)
-        return self.quantizer
-
-    def __exit__(self, *exc) -> None:
-        self.quantizer._detach()
+    @contextlib.contextmanager
+    def quantizing(self) -> Iterator['ActivationQuantizer']:
+        """Run the layers inside the block with quantized inputs."""
+        self.attach()
+        try:
+            yield self
+        finally:
+            self.detach()
 
 
 def fake_quantize_tensor(x: Tensor, low: float, high: float, bits: int = 8) -> Tensor:

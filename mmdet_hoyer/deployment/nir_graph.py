@@ -297,6 +297,7 @@ class NIRBuilder:
             made.append(self.conv(n.target if len(parts) == 1 else f'{n.target}.in{i}',
                                   w[:, off:off + c], b if i == 0 else None, part.shape,
                                   m.stride, m.padding, m.dilation, src, 'conv', n.target))
+            self.meta[made[-1]]['in_offset'] = off  # its input channels in the PyTorch conv
             off += c
         return Value(made, self.shape_of(n), fresh=made if len(n.users) == 1 else None)
 

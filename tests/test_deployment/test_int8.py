@@ -66,12 +66,12 @@ def test_activation_fake_quantization_levels_and_binary_maps_untouched():
     assert len(torch.unique(ys)) <= 255 and (ys - (x - 1)).abs().max() <= 1 / 127 / 2 + 1e-6
     net = nn.Sequential(nn.Conv2d(1, 2, 1), nn.ReLU(), nn.Conv2d(2, 2, 1))
     quantizer = activation_quantizer(net, bits=2)
-    with pytest.raises(RuntimeError, match='calibrate'):
-        quantizer.__enter__()
+    with pytest.raises(RuntimeError, match='calibrate'), quantizer.quantizing():
+        pass
     img = torch.rand(1, 1, 8, 8)
     with torch.no_grad(), quantizer.calibrating():
         ref = net(img)
-    with torch.no_grad(), quantizer:
+    with torch.no_grad(), quantizer.quantizing():
         coarse = net(img)
     assert not torch.allclose(ref, coarse)  # 2-bit inputs change the output
     with torch.no_grad():
@@ -81,7 +81,7 @@ def test_activation_fake_quantization_levels_and_binary_maps_untouched():
     q = activation_quantizer(conv, bits=2)
     with torch.no_grad(), q.calibrating():
         ref = conv(spikes)
-    with torch.no_grad(), q:
+    with torch.no_grad(), q.quantizing():
         assert torch.equal(conv(spikes), ref)
 
 

@@ -191,3 +191,23 @@ def test_two_stage_detectors_are_refused(repo_root):
     model = MODELS.build(cfg.model)
     with pytest.raises(ExportError, match='single-stage'):
         ExportableDetector(model)
+
+
+def test_detections_tied_at_the_cut_count_as_the_same():
+    """max_per_img picks among equal scores by float noise: boxes tied at the last kept score
+    may differ between two runs; a box above the cut may not."""
+    from mmengine.structures import InstanceData
+
+    from mmdet_hoyer.deployment import compare_detections
+
+    def dets(boxes, scores, labels):
+        return InstanceData(bboxes=torch.tensor(boxes, dtype=torch.float32),
+                            scores=torch.tensor(scores), labels=torch.tensor(labels))
+
+    a = dets([[0, 0, 5, 5], [1, 1, 6, 6], [2, 2, 7, 7]], [0.9, 0.2, 0.2], [0, 1, 2])
+    tied = dets([[0, 0, 5, 5], [3, 3, 8, 8], [1, 1, 6, 6]], [0.9, 0.2 + 1e-7, 0.2], [0, 3, 1])
+    r = compare_detections([a], [tied])
+    assert r['same'] and r['tied_images'] == [0]
+    moved = dets([[0, 0, 9, 9], [1, 1, 6, 6], [2, 2, 7, 7]], [0.9, 0.2, 0.2], [0, 1, 2])
+    assert not compare_detections([a], [moved])['same']
+    assert compare_detections([a], [a]) == dict(compare_detections([a], [a]), tied_images=[])

@@ -5,7 +5,8 @@
 
 Each SNN run dir holds ``spike_stats/stats.json`` (spike_stats.py) and ``test_metrics.json``
 (tools/test.py); ``int8/int8_metrics.json`` (int8_eval.py) where measured, likewise for the ANN
-dirs. Several dirs (seeds) are averaged. Writes two tables between the markers
+dirs, and ``nir_int8/report.json`` (``export_nir.py --int8-weights --eval --report``) for the
+SNN's integer NIR graph. Several dirs (seeds) are averaged. Writes two tables between the markers
 ``energy-assumptions`` and ``energy-int8``.
 """
 import argparse
@@ -53,13 +54,15 @@ def _mean(dirs: List[str], name: str) -> Optional[Tuple[float, int]]:
     for d in dirs:
         m = _load(osp.join(d, name))
         if m is not None:
-            vals.append(float((m.get('metrics') or m)[METRIC]))
+            vals.append(float((m.get('metrics') or m.get('eval') or m)[METRIC]))
     return (statistics.mean(vals), len(vals)) if vals else None
 
 
-def int8_row(label: str, net: str, dirs: List[str], what: str) -> Optional[str]:
+def int8_row(label: str, net: str, dirs: List[str], what: str,
+             name: str = osp.join('int8', 'int8_metrics.json')) -> Optional[str]:
+    dirs = [d for d in dirs if osp.isfile(osp.join(d, name))]  # fp32 of the same seeds
     fp32 = _mean(dirs, 'test_metrics.json')
-    q = _mean(dirs, osp.join('int8', 'int8_metrics.json'))
+    q = _mean(dirs, name)
     if fp32 is None or q is None:
         return None
     return (f'| {label} | {net} | {what} | {q[1]} | {fp32[0]:.3f} | {q[0]:.3f} | '
@@ -78,6 +81,8 @@ def main(argv=None) -> Dict[str, str]:
         label, snn, ann = parse_run(arg)
         energy += assumptions(label, snn)
         for row in (int8_row(label, 'SNN', snn, 'weights'),
+                    int8_row(label, 'SNN, NIR graph in snnTorch', snn,
+                             'weights, one scale per neuron', osp.join('nir_int8', 'report.json')),
                     int8_row(label, 'ANN twin', ann, 'weights + activations')):
             if row:
                 int8.append(row)

@@ -2,7 +2,7 @@
 
     python tools/deployment/export_nir.py CONFIG CHECKPOINT --out model.nir \
         [--images a.jpg b.jpg | --num-images 2] [--consumers snntorch norse nirtorch]
-        [--eval] [--eval-consumer snntorch] [--report report.json]
+        [--eval] [--eval-consumer snntorch] [--report report.json] [--int8-weights]
 
 The graph (NIR 1.0, ``nir.write``) goes from the preprocessed image batch (the data
 preprocessor's output, a fixed height and width) to the dense head's raw outputs, one
@@ -17,7 +17,10 @@ Each consumer (snnTorch 1.0, Norse 1.1, nirtorch 2.6 with a plain node map) impo
 with its own NIR importer and runs the graph for one step; the check compares its spikes with
 PyTorch's layer by layer, its head outputs, its boxes after MMDetection's ``predict_by_feat``,
 and counts the graph's synaptic operations against ``spike_stats.py``'s. ``--eval`` runs the
-config's metric on a consumer's outputs. Needs the deploy extra: ``pip install -e ".[deploy]"``.
+config's metric on a consumer's outputs. ``--int8-weights`` writes integer weights (8 bits,
+one scale per output channel shared by the convs summed into one neuron, folded into the
+neurons' biases and thresholds: mmdet_hoyer/deployment/nir_int8.py); the check and ``--eval``
+then compare with, and score, the PyTorch model quantized to the same weights. Needs the deploy extra: ``pip install -e ".[deploy]"``.
 """
 import copy
 import json
@@ -38,6 +41,9 @@ def parse_args(argv=None):
     p.add_argument('--consumers', nargs='+', default=list(CONSUMERS), choices=CONSUMERS)
     p.add_argument('--eval-consumer', choices=CONSUMERS,
                    help='the consumer --eval runs (default: the first of --consumers)')
+    p.add_argument('--int8-weights', action='store_true',
+                   help='integer (8-bit) weights, their per-channel scales folded into the '
+                   'neurons; the check compares with the PyTorch model quantized alike')
     return p.parse_args(argv)
 
 
@@ -80,6 +86,7 @@ def main(argv=None) -> int:
     from mmdet_hoyer.deployment.nir_check import consumers_report
     from mmdet_hoyer.deployment.nir_eval import evaluate_nir
     from mmdet_hoyer.deployment.nir_graph import export_nir, require_nir
+    from mmdet_hoyer.deployment.nir_int8 import export_nir_int8
     try:
         nir = require_nir()
     except ImportError as e:
@@ -97,8 +104,18 @@ def main(argv=None) -> int:
     forward = (lambda d, x: d(x, mode='tensor')) if single else \
         (lambda d, x: d.extract_feat(x))
     part = 'detector' if single else 'backbone+neck'
-    export = export_nir(wrapper.detector, forward, inputs, names,
-                        metadata=_metadata(model, wrapper, inputs, part))
+    metadata = _metadata(model, wrapper, inputs, part)
+    if args.int8_weights:
+        try:
+            export, changes = export_nir_int8(wrapper.detector, forward, inputs, names,
+                                              metadata)
+        except ExportError as e:
+            raise SystemExit(f'error: {e}')
+        print(f'int8 weights: {len(changes)} convs quantized (largest weight change '
+              f'{max(changes.values(), default=0.0):.3g}); the check compares with the PyTorch '
+              'model holding the same weights')
+    else:
+        export = export_nir(wrapper.detector, forward, inputs, names, metadata=metadata)
     nir.write(args.out, export.graph)
     export.graph = nir.read(args.out)  # the consumers run what was written
     kinds = Counter(type(n).__name__ for n in export.graph.nodes.values())
@@ -125,7 +142,8 @@ def main(argv=None) -> int:
         report = _features_report(wrapper, export, inputs, args.consumers)
     report.update(nir=args.out, part=part, input_shape=list(inputs.shape), outputs=names,
                   nodes=dict(kinds), edges=len(export.graph.edges), images=images,
-                  not_exported=not_exported, spike_nodes=export.spike_nodes)
+                  not_exported=not_exported, spike_nodes=export.spike_nodes,
+                  int8_weights=bool(args.int8_weights))
     for c, r in report['consumers'].items():
         if 'error' in r:
             print(f'{c}: cannot run the graph: {r["error"]}')
