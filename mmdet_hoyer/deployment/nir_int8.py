@@ -100,96 +100,103 @@ class _ScaleUnion:
         self.anchor[root] = value
 
 
-def solve_scales(graph, node_meta: Dict[str, dict], bits: int = 8) -> Dict[str, np.ndarray]:
-    """The scale ``σ`` of each ``Conv2d`` node's output channels (module docstring).
-
-    The terms of every sum share ``σ`` per channel (a neuron, a conv or an output reading
-    several nodes); spikes and the image have ``σ = 1``; a host result (``from_host``) takes
-    the ``σ`` of what it sums with (the host divides by it). A pass-on conv (:data:`PASS_ON`)
-    scales its input's ``σ`` by ``|w|``. Every other conv needs ``σ ≥ max|W·σ_in| / qmax`` per output channel; a shared scale is the
-    largest need of its terms. Nodes of one PyTorch conv (a conv run twice) share it too."""
-    nir = require_nir()
-    qmax = 2 ** (bits - 1) - 1
-    convs = {k: n for k, n in graph.nodes.items() if isinstance(n, nir.Conv2d)}
-    channels = {k: n.weight.shape[0] for k, n in convs.items()}
-    channels.update({k: int(n.input_type['input'][0]) for k, n in graph.nodes.items()
-                     if node_meta[k]['role'] == 'from_host'})
+def _link(graph, node_meta: Dict[str, dict], convs: Dict, channels: Dict[str, int],
+          factors: Dict[str, Optional[np.ndarray]]) -> _ScaleUnion:
+    """The constraints between scales (:func:`solve_scales`) as a :class:`_ScaleUnion`."""
     ins = node_inputs(graph)
     uf = _ScaleUnion()
-    factors = {k: channel_factors(n.weight) if node_meta[k]['role'] in PASS_ON else None
-               for k, n in convs.items()}
-    for name, sources in ins.items():  # the terms of one sum share σ
-        conv_src = [s for s in sources if s in channels]
-        if not conv_src:
-            continue
-        for c in range(channels[conv_src[0]]):
-            for s in conv_src[1:]:
-                uf.union((s, c), (conv_src[0], c))
-            if len(conv_src) < len(sources):  # summed with spikes or an input: σ = 1
-                uf.fix((conv_src[0], c), 1.0)
+    for sources in ins.values():  # the terms of one sum share σ
+        scaled = [s for s in sources if s in channels]
+        for c in range(channels[scaled[0]] if scaled else 0):
+            for s in scaled[1:]:
+                uf.union((s, c), (scaled[0], c))
+            if len(scaled) < len(sources):  # summed with spikes or the image: σ = 1
+                uf.fix((scaled[0], c), 1.0)
     for name, f in factors.items():  # pass-on convs: σ_out = |w|·σ_in
-        if f is None:
-            continue
-        src = ins[name][0]
-        for c in np.nonzero(f)[0]:
+        src = ins[name][0] if f is not None else None
+        for c in (np.nonzero(f)[0] if f is not None else ()):
             if src in channels:
                 uf.union((name, int(c)), (src, int(c)), abs(float(f[c])))
             else:
                 uf.fix((name, int(c)), abs(float(f[c])))
-    by_module = defaultdict(list)
+    by_module = defaultdict(list)  # the nodes of one PyTorch conv (run twice) share σ
     for name in convs:
-        if node_meta[name]['role'] == 'conv':
-            by_module[(node_meta[name]['torch_module'], node_meta[name].get('in_offset', 0))
-                      ].append(name)
+        m = node_meta[name]
+        if m['role'] == 'conv':
+            by_module[(m['torch_module'], m.get('in_offset', 0))].append(name)
     for names in by_module.values():
         for other in names[1:]:
-            for c in range(convs[names[0]].weight.shape[0]):
+            for c in range(channels[names[0]]):
                 uf.union((other, c), (names[0], c))
+    return uf
 
-    # resolve the groups in dependency order: a conv's need depends on its inputs' scales
+
+def solve_scales(graph, node_meta: Dict[str, dict], bits: int = 8) -> Dict[str, np.ndarray]:
+    """The scale ``σ`` of each ``Conv2d`` node's output channels (and of each host result's).
+
+    The terms of every sum share ``σ`` per channel (a neuron, a conv or an output reading
+    several nodes); spikes and the image have ``σ = 1``; a host result (``from_host``) takes
+    the ``σ`` of what it sums with (the host divides by it). A pass-on conv (:data:`PASS_ON`)
+    scales its input's ``σ`` by ``|w|``. Every other conv needs ``σ ≥ max|W·σ_in| / qmax`` per
+    output channel; a shared scale is the largest need of its terms. The nodes of one PyTorch
+    conv (a conv run twice) share it too."""
+    nir = require_nir()
+    qmax = 2 ** (bits - 1) - 1
+    ins = node_inputs(graph)
+    convs = {k: n for k, n in graph.nodes.items() if isinstance(n, nir.Conv2d)}
+    channels = {k: n.weight.shape[0] for k, n in convs.items()}
+    channels.update({k: int(n.input_type['input'][0]) for k, n in graph.nodes.items()
+                     if node_meta[k]['role'] == 'from_host'})
+    factors = {k: channel_factors(n.weight) if node_meta[k]['role'] in PASS_ON else None
+               for k, n in convs.items()}
+    uf = _link(graph, node_meta, convs, channels, factors)
     members = defaultdict(list)
     for name, count in channels.items():
         for c in range(count):
             root, r = uf.find((name, c))
             members[root].append((name, c, r))
     sigma: Dict[Element, float] = {}
-    pending = set(members)
     known: Dict[str, np.ndarray] = {}
 
     def input_scale(name: str) -> Optional[np.ndarray]:
-        if name in known:
-            return known[name]
-        src = ins[name][0] if ins[name] else None
-        if src not in channels:
-            known[name] = np.ones(convs[name].weight.shape[1])
-            return known[name]
-        found = [uf.find((src, c)) for c in range(channels[src])]
-        if any(root not in sigma for root, _ in found):
-            return None
-        known[name] = np.array([sigma[root] * r for root, r in found])
+        """σ of a conv's input channels, once the groups of its source are solved."""
+        if name not in known:
+            src = ins[name][0] if ins[name] else None
+            if src not in channels:
+                known[name] = np.ones(convs[name].weight.shape[1])
+            else:
+                found = [uf.find((src, c)) for c in range(channels[src])]
+                if any(root not in sigma for root, _ in found):
+                    return None
+                known[name] = np.array([sigma[root] * r for root, r in found])
         return known[name]
 
-    while pending:
+    def need(root: Element) -> Optional[float]:
+        """The smallest σ of ``root`` every quantized member fits in (None: not ready)."""
+        most = 0.0
+        for name, c, r in members[root]:
+            if name not in convs or factors[name] is not None:
+                continue  # a host result or a pass-on conv: exact at any σ
+            s_in = input_scale(name)
+            if s_in is None:
+                return None
+            w = convs[name].weight[c].astype(np.float64) * s_in[:, None, None]
+            most = max(most, float(np.abs(w).max()) / qmax / r)
+        return most
+
+    pending = set(members)
+    while pending:  # in dependency order: a conv's need depends on its inputs' scales
         done = []
         for root in pending:
-            need, ready = 0.0, True
-            for name, c, r in members[root]:
-                if name not in convs or factors[name] is not None:
-                    continue
-                s_in = input_scale(name)
-                if s_in is None:
-                    ready = False
-                    break
-                w = convs[name].weight[c].astype(np.float64) * s_in[:, None, None]
-                need = max(need, float(np.abs(w).max()) / qmax / r)
-            if not ready:
+            most = need(root)
+            if most is None:
                 continue
-            value = uf.anchor.get(root, need if need > 0 else 1.0)
-            if need > value * (1 + 1e-6):  # a fixed scale the weights do not fit in
-                raise ExportError(
-                    f'int8 weights: {members[root][0][0]} channel {members[root][0][1]} sums '
-                    f'with an input of fixed scale {value:.4g} that its weights need '
-                    f'{need:.4g} for ({bits} bits)')
+            value = uf.anchor.get(root, most if most > 0 else 1.0)
+            if most > value * (1 + 1e-6):
+                name, c, _ = members[root][0]
+                raise ExportError(f'int8 weights: {name} channel {c} sums with an input of '
+                                  f'fixed scale {value:.4g}; its weights need {most:.4g} in '
+                                  f'{bits} bits')
             sigma[root] = value
             done.append(root)
         if not done:
@@ -204,14 +211,12 @@ def solve_scales(graph, node_meta: Dict[str, dict], bits: int = 8) -> Dict[str, 
 
 
 def _input_scales(graph, scales: Dict[str, np.ndarray], name: str) -> np.ndarray:
-    """``σ`` of a node's input channels (its sources share it; 1 for spikes and inputs)."""
-    sources = node_inputs(graph)[name]
-    node = graph.nodes[name]
-    for s in sources:
+    """``σ`` of a conv node's input channels (its sources share it; 1 for spikes and the
+    image)."""
+    for s in node_inputs(graph)[name]:
         if s in scales:
             return scales[s]
-    channels = node.weight.shape[1] if hasattr(node, 'weight') else None
-    return np.ones(channels) if channels else np.ones(1)
+    return np.ones(graph.nodes[name].weight.shape[1])
 
 
 def integer_weights(weight: np.ndarray, s_in: np.ndarray, s_out: np.ndarray,
@@ -274,7 +279,8 @@ def integerize_graph_(export: NIRExport, scales: Dict[str, np.ndarray], bits: in
                       tol: float = 1e-3) -> None:
     """Rewrite ``export``'s graph in place: integer conv weights, biases ``b/σ``, IF
     thresholds ``T/σ`` (as biases before a threshold 0: :func:`_threshold_to_bias`), and a
-    ``dequantize`` node in front of every output that carries a scale. The weights must already lie on the grid (:func:`quantize_torch_weights_`)."""
+    ``dequantize`` node in front of every output that carries a scale. The weights must lie
+    on the grid already (:func:`quantize_torch_weights_`)."""
     nir = require_nir()
     graph, meta = export.graph, export.node_meta
     ins = node_inputs(graph)
