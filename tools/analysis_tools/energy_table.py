@@ -66,7 +66,7 @@ def int8_row(label: str, net: str, dirs: List[str], what: str,
     if fp32 is None or q is None:
         return None
     return (f'| {label} | {net} | {what} | {q[1]} | {fp32[0]:.3f} | {q[0]:.3f} | '
-            f'{q[0] - fp32[0]:+.3f} |')
+            f'{round(q[0] - fp32[0], 3) + 0.0:+.3f} |')  # + 0.0: no "-0.000"
 
 
 def main(argv=None) -> Dict[str, str]:
