@@ -210,10 +210,11 @@ def solve_scales(graph, node_meta: Dict[str, dict], bits: int = 8) -> Dict[str, 
             for name, count in channels.items()}
 
 
-def _input_scales(graph, scales: Dict[str, np.ndarray], name: str) -> np.ndarray:
-    """``σ`` of a conv node's input channels (its sources share it; 1 for spikes and the
-    image)."""
-    for s in node_inputs(graph)[name]:
+def _input_scales(graph, ins: Dict[str, List[str]], scales: Dict[str, np.ndarray],
+                  name: str) -> np.ndarray:
+    """``σ`` of a conv node's input channels (its sources ``ins[name]`` share it; 1 for
+    spikes and the image)."""
+    for s in ins[name]:
         if s in scales:
             return scales[s]
     return np.ones(graph.nodes[name].weight.shape[1])
@@ -241,13 +242,14 @@ def quantize_torch_weights_(detector: nn.Module, export: NIRExport,
     """Set each PyTorch conv to the weights the int8 graph holds: ``σ·q / (σ_in·a)``
     (``a`` the BN folded after it), in place. The largest absolute change per conv."""
     graph, meta = export.graph, export.node_meta
+    ins = node_inputs(graph)
     changes: Dict[str, float] = {}
     written: Dict[str, Tensor] = {}
     for name, s_out in scales.items():
         node, m = graph.nodes[name], meta[name]
         if m['role'] == 'from_host':
             continue
-        s_in = _input_scales(graph, scales, name)
+        s_in = _input_scales(graph, ins, scales, name)
         q = integer_weights(node.weight, s_in, s_out, bits)
         value = s_out[:, None, None, None] * q / s_in[None, :, None, None]
         if m['role'] != 'conv':  # the graph's own convs (pooling, padding, BN) must be exact
@@ -293,7 +295,7 @@ def integerize_graph_(export: NIRExport, scales: Dict[str, np.ndarray], bits: in
         if meta[name]['role'] == 'from_host':  # the host divides its result by σ
             _scale_host_result(export, name, s_out)
             continue
-        s_in = _input_scales(graph, scales, name)
+        s_in = _input_scales(graph, ins, scales, name)
         exact = node.weight.astype(np.float64) * s_in[None, :, None, None] / \
             s_out[:, None, None, None]
         q = np.round(exact)
