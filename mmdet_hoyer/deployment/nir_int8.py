@@ -220,12 +220,16 @@ def _input_scales(graph, ins: Dict[str, List[str]], scales: Dict[str, np.ndarray
     return np.ones(graph.nodes[name].weight.shape[1])
 
 
+def in_steps(weight: np.ndarray, s_in: np.ndarray, s_out: np.ndarray) -> np.ndarray:
+    """``W·σ_in / σ_out`` per output and input channel: the weights in steps of the grid."""
+    return weight.astype(np.float64) * s_in[None, :, None, None] / s_out[:, None, None, None]
+
+
 def integer_weights(weight: np.ndarray, s_in: np.ndarray, s_out: np.ndarray,
                     bits: int = 8) -> np.ndarray:
-    """``round(W·σ_in / σ_out)`` per output and input channel, clipped to ``±qmax``."""
+    """:func:`in_steps` rounded, clipped to ``±qmax``."""
     qmax = 2 ** (bits - 1) - 1
-    q = weight.astype(np.float64) * s_in[None, :, None, None] / s_out[:, None, None, None]
-    return np.clip(np.round(q), -qmax, qmax)
+    return np.clip(np.round(in_steps(weight, s_in, s_out)), -qmax, qmax)
 
 
 def _fold_factor(detector: nn.Module, meta: dict, channels: int) -> np.ndarray:
@@ -296,8 +300,7 @@ def integerize_graph_(export: NIRExport, scales: Dict[str, np.ndarray], bits: in
             _scale_host_result(export, name, s_out)
             continue
         s_in = _input_scales(graph, ins, scales, name)
-        exact = node.weight.astype(np.float64) * s_in[None, :, None, None] / \
-            s_out[:, None, None, None]
+        exact = in_steps(node.weight, s_in, s_out)
         q = np.round(exact)
         if np.abs(exact - q).max() > tol or np.abs(q).max() > 2 ** (bits - 1) - 1:
             raise ExportError(f'int8 weights: {name} is not on its {bits}-bit grid (max '

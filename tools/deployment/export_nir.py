@@ -20,7 +20,8 @@ and counts the graph's synaptic operations against ``spike_stats.py``'s. ``--eva
 config's metric on a consumer's outputs. ``--int8-weights`` writes integer weights (8 bits,
 one scale per output channel shared by the convs summed into one neuron, folded into the
 neurons' biases and thresholds: mmdet_hoyer/deployment/nir_int8.py); the check and ``--eval``
-then compare with, and score, the PyTorch model quantized to the same weights. Needs the deploy extra: ``pip install -e ".[deploy]"``.
+then compare with, and score, the PyTorch model quantized to the same weights. Needs the
+deploy extra: ``pip install -e ".[deploy]"``.
 """
 import copy
 import json
